@@ -1,0 +1,328 @@
+# -*- coding: utf-8 -*-
+# Copyright: autoport.zos contributors
+# Apache License 2.0 (see LICENSE)
+"""The fix record: schema, stable id, validation and an append-only JSONL writer.
+
+Standard library only: this runs on build hosts, z/OS included (IBM Python 3.12).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+
+CATEGORIES = (
+    "missing-header",
+    "undeclared-identifier",
+    "implicit-function",
+    "unresolved-symbol",
+    "conflicting-declaration",
+    "type-error",
+    "unsupported-feature",
+    "encoding",
+    "configure",
+    "build-system",
+    "toolchain",
+    "environment",
+    "resource-limit",
+    "runtime",
+    "test-failure",
+    "other",
+)
+
+# Where in a port's life a failure shows up. "patch" is a patch that does not apply.
+PHASES = (
+    "patch",
+    "bootstrap",
+    "configure",
+    "build",
+    "link",
+    "check",
+    "install",
+    "runtime",
+    "unknown",
+)
+
+PROVENANCES = ("build", "static")
+
+# Upper bound for the code excerpts and the patch text kept in one record, so one
+# generated file cannot blow up a dataset line (and a training context).
+MAX_CODE_CHARS = 4000
+MAX_PATCH_CHARS = 12000
+MAX_ERROR_CHARS = 4000
+
+REQUIRED_FIELDS = (
+    "id",
+    "wrong_code",
+    "error_category",
+    "error",
+    "correct_code",
+    "patch",
+    "port",
+    "port_commit",
+    "patch_file",
+    "file",
+    "hunk",
+    "phase",
+    "toolchain",
+    "provenance",
+)
+
+# Fields that take part in the id: what the fix is and where it came from.
+# Order matters: changing it changes every id.
+ID_FIELDS = (
+    "port",
+    "patch_file",
+    "file",
+    "hunk",
+    "provenance",
+    "error",
+    "wrong_code",
+    "correct_code",
+)
+
+RECORD_SCHEMA = {
+    "$schema": "https://json-schema.org/draft/2020-12/schema",
+    "$id": "https://autoport.zos/schemas/record.schema.json",
+    "title": "autoport.zos fix record",
+    "description": "One fix taken from a z/OS port: the code before, the error it caused, the code after and the patch.",
+    "type": "object",
+    "additionalProperties": False,
+    "required": list(REQUIRED_FIELDS),
+    "properties": {
+        "id": {"type": "string", "pattern": "^[0-9a-f]{16,64}$"},
+        "wrong_code": {"type": "string", "maxLength": MAX_CODE_CHARS},
+        "error_category": {"type": "string", "enum": list(CATEGORIES)},
+        "error": {"type": "string", "maxLength": MAX_ERROR_CHARS},
+        "correct_code": {"type": "string", "maxLength": MAX_CODE_CHARS},
+        "patch": {"type": "string", "minLength": 1, "maxLength": MAX_PATCH_CHARS},
+        "port": {"type": "string", "minLength": 1, "maxLength": 200},
+        "port_commit": {"type": ["string", "null"]},
+        "patch_file": {"type": "string", "minLength": 1},
+        "file": {"type": "string"},
+        "hunk": {"type": "integer", "minimum": 0},
+        "phase": {"type": "string", "enum": list(PHASES)},
+        "toolchain": {"type": "string"},
+        "provenance": {"type": "string", "enum": list(PROVENANCES)},
+        "error_code": {"type": ["string", "null"]},
+        "build_line": {"type": ["string", "null"]},
+        "system": {"type": "object"},
+        "seen_in": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "properties": {
+                    "port": {"type": "string"},
+                    "patch_file": {"type": "string"},
+                    "id": {"type": "string"},
+                },
+            },
+        },
+    },
+}
+
+_JSON_TYPES = {
+    "string": str,
+    "integer": int,
+    "object": dict,
+    "array": list,
+    "boolean": bool,
+    "null": type(None),
+}
+
+
+def _type_ok(value, type_name):
+    if type_name == "integer" and isinstance(value, bool):
+        return False
+    return isinstance(value, _JSON_TYPES[type_name])
+
+
+def _validate(value, schema, where, errors):
+    # A small validator for the subset of JSON Schema RECORD_SCHEMA uses; the
+    # controller-side tests check it agrees with the real jsonschema package.
+    types = schema.get("type")
+    if types is not None:
+        names = types if isinstance(types, list) else [types]
+        if not any(_type_ok(value, name) for name in names):
+            errors.append("%s: expected %s, got %s" % (where, " or ".join(names), type(value).__name__))
+            return
+    if "enum" in schema and value not in schema["enum"]:
+        errors.append("%s: %r is not one of %s" % (where, value, ", ".join(map(str, schema["enum"]))))
+    if isinstance(value, str):
+        if len(value) < schema.get("minLength", 0):
+            errors.append("%s: shorter than %d characters" % (where, schema["minLength"]))
+        if "maxLength" in schema and len(value) > schema["maxLength"]:
+            errors.append("%s: longer than %d characters" % (where, schema["maxLength"]))
+        if "pattern" in schema:
+            import re
+
+            if not re.search(schema["pattern"], value):
+                errors.append("%s: does not match %s" % (where, schema["pattern"]))
+    if isinstance(value, int) and not isinstance(value, bool) and "minimum" in schema:
+        if value < schema["minimum"]:
+            errors.append("%s: less than %s" % (where, schema["minimum"]))
+    if isinstance(value, dict):
+        for name in schema.get("required", ()):
+            if name not in value:
+                errors.append("%s: missing required field %r" % (where, name))
+        props = schema.get("properties", {})
+        for name, item in value.items():
+            if name in props:
+                _validate(item, props[name], "%s.%s" % (where, name), errors)
+            elif schema.get("additionalProperties", True) is False:
+                errors.append("%s: unknown field %r" % (where, name))
+    if isinstance(value, list) and "items" in schema:
+        for index, item in enumerate(value):
+            _validate(item, schema["items"], "%s[%d]" % (where, index), errors)
+
+
+def validate_record(record):
+    """Return a list of human-readable problems; empty when the record is valid."""
+    errors = []
+    _validate(record, RECORD_SCHEMA, "record", errors)
+    return errors
+
+
+class RecordError(ValueError):
+    """A record that does not match the schema."""
+
+
+def record_id(record):
+    """Stable content hash of a record: the same fix from the same place gets the same id."""
+    material = json.dumps([record.get(name) for name in ID_FIELDS], ensure_ascii=False, sort_keys=True)
+    return hashlib.sha256(material.encode("utf-8")).hexdigest()[:32]
+
+
+def clip(text, limit):
+    """Cut text to at most limit characters, saying that it was cut."""
+    if text is None:
+        return ""
+    if len(text) <= limit:
+        return text
+    marker = "\n... [truncated]\n"
+    return text[: max(0, limit - len(marker))] + marker
+
+
+def make_record(**fields):
+    """Build a record from its fields: clip the long ones, fill defaults and the id, validate.
+
+    Raises RecordError naming every problem when the result does not match the schema.
+    """
+    record = {
+        "wrong_code": "",
+        "error": "",
+        "correct_code": "",
+        "port_commit": None,
+        "file": "",
+        "hunk": 0,
+        "phase": "unknown",
+        "toolchain": "unknown",
+    }
+    record.update(fields)
+    for name, limit in (("wrong_code", MAX_CODE_CHARS), ("correct_code", MAX_CODE_CHARS), ("error", MAX_ERROR_CHARS), ("patch", MAX_PATCH_CHARS)):
+        if isinstance(record.get(name), str):
+            record[name] = clip(record[name], limit)
+    record["id"] = record_id(record)
+    problems = validate_record(record)
+    if problems:
+        raise RecordError("; ".join(problems))
+    return record
+
+
+def read_records(path):
+    """Yield (line_number, record) from a JSONL file; a line that is not JSON raises RecordError naming it."""
+    with open(path, "r", encoding="utf-8") as handle:
+        for number, line in enumerate(handle, 1):
+            line = line.strip()
+            if not line:
+                continue
+            try:
+                yield number, json.loads(line)
+            except ValueError as exc:
+                raise RecordError("%s line %d is not JSON: %s" % (path, number, exc))
+
+
+def existing_ids(path):
+    """Ids already in a JSONL file (an absent file has none). A torn last line is ignored."""
+    ids = set()
+    if not os.path.exists(path):
+        return ids
+    with open(path, "r", encoding="utf-8") as handle:
+        for line in handle:
+            line = line.strip()
+            if not line:
+                continue
+            try:
+                ids.add(json.loads(line)["id"])
+            except (ValueError, KeyError, TypeError):
+                # A line cut by a crash mid-write; the writer rewrites around it.
+                continue
+    return ids
+
+
+class RecordWriter(object):
+    """Append-only JSONL writer: validates, flushes and fsyncs each record, never writes an id twice.
+
+    A line left half-written by a crash is dropped when the writer opens the file, so
+    a resumed run appends after the last complete record.
+    """
+
+    def __init__(self, path):
+        self.path = path
+        parent = os.path.dirname(os.path.abspath(path))
+        if not os.path.isdir(parent):
+            os.makedirs(parent)
+        self._repair_tail()
+        self.ids = existing_ids(path)
+        self.written = 0
+        self._handle = open(path, "a", encoding="utf-8")
+
+    def _repair_tail(self):
+        if not os.path.exists(self.path):
+            return
+        with open(self.path, "rb+") as handle:
+            handle.seek(0, os.SEEK_END)
+            size = handle.tell()
+            if size == 0:
+                return
+            handle.seek(size - 1)
+            if handle.read(1) == b"\n":
+                return
+            # Find the start of the torn line and cut it off.
+            position = size - 1
+            while position > 0:
+                step = min(4096, position)
+                handle.seek(position - step)
+                chunk = handle.read(step)
+                cut = chunk.rfind(b"\n")
+                if cut >= 0:
+                    position = position - step + cut + 1
+                    break
+                position -= step
+            handle.truncate(position)
+
+    def write(self, record):
+        """Append one record; returns False (and writes nothing) when its id is already there."""
+        problems = validate_record(record)
+        if problems:
+            raise RecordError("record %s: %s" % (record.get("id", "?"), "; ".join(problems)))
+        if record["id"] in self.ids:
+            return False
+        self._handle.write(json.dumps(record, ensure_ascii=False, sort_keys=True) + "\n")
+        self._handle.flush()
+        os.fsync(self._handle.fileno())
+        self.ids.add(record["id"])
+        self.written += 1
+        return True
+
+    def close(self):
+        if not self._handle.closed:
+            self._handle.close()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc_info):
+        self.close()
+        return False

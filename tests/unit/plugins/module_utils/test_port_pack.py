@@ -1,0 +1,59 @@
+from __future__ import annotations
+
+import os
+import tarfile
+import time
+
+import pytest
+
+from ansible_collections.autoport.zos.plugins.module_utils import port_pack
+
+
+def _tree(root):
+    (root / "stable-patches" / "lib").mkdir(parents=True)
+    (root / "buildenv").write_text("export ZOPEN_BUILD_LINE=STABLE\n")
+    (root / "stable-patches" / "lib" / "a.c.patch").write_text("diff\n")
+    (root / ".git").mkdir()
+    (root / ".git" / "HEAD").write_text("ref: x\n")
+    return root
+
+
+def test_same_content_same_bytes_and_no_second_write(tmp_path):
+    src = _tree(tmp_path / "port")
+    dest = tmp_path / "out" / "port.tar"
+    first = port_pack.pack_port(str(src), str(dest))
+    assert first["changed"] is True
+    # Touch every file: times must not matter.
+    later = time.time() + 1000
+    for root, _dirs, files in os.walk(src):
+        for name in files:
+            os.utime(os.path.join(root, name), (later, later))
+    second = port_pack.pack_port(str(src), str(dest))
+    assert second == dict(first, changed=False)
+    with tarfile.open(dest) as tar:
+        names = tar.getnames()
+    assert names == ["buildenv", "stable-patches", "stable-patches/lib", "stable-patches/lib/a.c.patch"]
+
+
+def test_content_change_is_seen_and_check_mode_writes_nothing(tmp_path):
+    src = _tree(tmp_path / "port")
+    dest = tmp_path / "port.tar"
+    port_pack.pack_port(str(src), str(dest))
+    before = dest.read_bytes()
+    (src / "buildenv").write_text("export ZOPEN_BUILD_LINE=DEV\n")
+    result = port_pack.pack_port(str(src), str(dest), check_mode=True)
+    assert result["changed"] is True
+    assert dest.read_bytes() == before
+
+
+def test_link_outside_the_port_is_refused(tmp_path):
+    src = _tree(tmp_path / "port")
+    (tmp_path / "secret").write_text("x")
+    os.symlink(tmp_path / "secret", src / "leak")
+    with pytest.raises(port_pack.PortPackError, match="links outside"):
+        port_pack.pack_port(str(src), str(tmp_path / "p.tar"))
+
+
+def test_missing_source_is_named(tmp_path):
+    with pytest.raises(port_pack.PortPackError, match="nope"):
+        port_pack.pack_port(str(tmp_path / "nope"), str(tmp_path / "p.tar"))

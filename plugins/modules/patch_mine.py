@@ -1,0 +1,205 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: autoport.zos contributors
+# Apache License 2.0 (see LICENSE)
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+DOCUMENTATION = r"""
+---
+module: patch_mine
+short_description: Mine fix records from the patch files of a zopen port, without building it
+version_added: "0.1.0"
+description:
+  - Reads the C(buildenv) of a z/OS Open Tools port repository (without running it) and picks
+    the patch folder C(zopen build) would apply, C(ZOPEN_PATCH_DIR), else C(stable-patches/) or
+    C(dev-patches/) for the build line, else C(patches/).
+  - Reads every C(*.patch) file under that folder in sorted path order (git diffs, mailed
+    patches and plain unified diffs) and appends one static fix record per hunk to the JSONL
+    file I(dest). C(.diff) files are not applied by C(zopen build) and are not read.
+  - A static record has an empty C(error) (no error text is ever invented) and an
+    C(error_category) inferred from what the hunk does.
+  - A patch that cannot be read (empty, truncated, binary, paths that are absolute or leave
+    the source tree) is listed in C(skipped) with the reason; the other patches are still mined.
+  - I(dest) is only appended to and a record already there is never written again, so a second
+    run with the same inputs reports C(changed=false).
+author:
+  - autoport.zos contributors (@autoport)
+options:
+  port_dir:
+    description: A port repository checkout (the folder that holds C(buildenv) and the patch folders).
+    type: path
+    required: true
+  dest:
+    description: The JSONL file the records are appended to. Created with its parent folders when absent.
+    type: path
+    required: true
+  build_line:
+    description:
+      - Which build line's patch folder to mine. C(auto) uses C(ZOPEN_BUILD_LINE) from the
+        buildenv, defaulting to C(STABLE).
+    type: str
+    default: auto
+    choices: [auto, STABLE, DEV]
+  port:
+    description: Port name stored in each record. Defaults to the base name of I(port_dir).
+    type: str
+  port_commit:
+    description:
+      - Commit of the port repository the patches come from, stored in each record.
+      - When omitted and I(port_dir) is a git checkout, its C(HEAD) commit is used.
+    type: str
+attributes:
+  check_mode:
+    description: Reads and counts everything but writes nothing; C(changed) says whether records would be appended.
+    support: full
+  diff_mode:
+    description: Not supported; the records are append-only and counted in the result.
+    support: none
+  platform:
+    description: Runs on the controller or on a z/OS UNIX host (standard library Python only).
+    support: full
+    platforms: [posix, zos]
+"""
+
+EXAMPLES = r"""
+- name: Mine the active patches of a port checkout
+  autoport.zos.patch_mine:
+    port_dir: /srv/ports/zlibport
+    dest: /srv/out/records/zlibport.static.jsonl
+
+- name: Mine the DEV line of a port at a known commit
+  autoport.zos.patch_mine:
+    port_dir: /srv/ports/bashport
+    dest: /srv/out/records/bashport.static.jsonl
+    build_line: DEV
+    port: bash
+    port_commit: 25af95a86b8b0df838308a52350e5f270b028f94
+  register: mined
+
+- name: Show patches that could not be read
+  ansible.builtin.debug:
+    var: mined.skipped
+"""
+
+RETURN = r"""
+patch_dir:
+  description: The patch folder that was mined, relative to I(port_dir); null when the port has none.
+  returned: always
+  type: str
+  sample: stable-patches
+build_line:
+  description: The build line the folder was chosen for.
+  returned: always
+  type: str
+  sample: STABLE
+patch_files:
+  description: Number of C(*.patch) files found in the patch folder.
+  returned: always
+  type: int
+  sample: 29
+parsed:
+  description: Number of patch files read and turned into records.
+  returned: always
+  type: int
+  sample: 28
+skipped:
+  description: Patch files that gave no records, each with the reason.
+  returned: always
+  type: list
+  elements: dict
+  contains:
+    file:
+      description: The patch file, relative to I(port_dir).
+      type: str
+      sample: patches/client.c.patch
+    reason:
+      description: Why it was not mined.
+      type: str
+      sample: empty file, no patch in it
+records:
+  description: Number of records this port's patches give (new and already present).
+  returned: always
+  type: int
+  sample: 153
+written:
+  description: Number of records appended to I(dest) by this run (0 in check mode).
+  returned: always
+  type: int
+  sample: 153
+toolchain:
+  description: Compiler family from the buildenv C(ZOPEN_COMP) stored in the records.
+  returned: always
+  type: str
+  sample: ibm-clang
+port_commit:
+  description: Port repository commit stored in the records, null when unknown.
+  returned: always
+  type: str
+  sample: 25af95a86b8b0df838308a52350e5f270b028f94
+warnings_found:
+  description: Things worth knowing that did not stop the run (no buildenv, non-UTF-8 patches, CRLF).
+  returned: always
+  type: list
+  elements: str
+  sample: ["no buildenv in /srv/ports/foo; patch folder chosen by the default rules"]
+"""
+
+from ansible.module_utils.basic import AnsibleModule
+
+from ansible_collections.autoport.zos.plugins.module_utils.patch_read import PatchReadError
+from ansible_collections.autoport.zos.plugins.module_utils.port_layout import PortLayoutError
+from ansible_collections.autoport.zos.plugins.module_utils.record import RecordError
+from ansible_collections.autoport.zos.plugins.module_utils.static_mine import mine_port
+
+
+def run_module():
+    module = AnsibleModule(
+        argument_spec=dict(
+            port_dir=dict(type="path", required=True),
+            dest=dict(type="path", required=True),
+            build_line=dict(type="str", default="auto", choices=["auto", "STABLE", "DEV"]),
+            port=dict(type="str"),
+            port_commit=dict(type="str"),
+        ),
+        supports_check_mode=True,
+    )
+    params = module.params
+    try:
+        result = mine_port(
+            params["port_dir"],
+            params["dest"],
+            build_line=params["build_line"],
+            port=params["port"],
+            check_mode=module.check_mode,
+            port_commit=params["port_commit"],
+        )
+    except (PortLayoutError, PatchReadError, RecordError) as exc:
+        module.fail_json(msg=str(exc))
+    except (OSError, UnicodeError) as exc:
+        module.fail_json(msg="patch_mine %s -> %s: %s" % (params["port_dir"], params["dest"], exc))
+    for text in result["warnings"][:10]:
+        module.warn(text)
+    module.exit_json(
+        changed=result["changed"],
+        patch_dir=result["patch_dir"],
+        build_line=result["build_line"],
+        patch_files=result["patch_files"],
+        parsed=result["parsed"],
+        skipped=result["skipped"],
+        records=result["records"],
+        written=result["written"],
+        toolchain=result["toolchain"],
+        port_commit=result["port_commit"],
+        warnings_found=result["warnings"],
+    )
+
+
+def main():
+    run_module()
+
+
+if __name__ == "__main__":
+    main()

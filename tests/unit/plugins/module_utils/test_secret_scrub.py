@@ -1,0 +1,140 @@
+from __future__ import annotations
+
+import pytest
+
+from ansible_collections.autoport.zos.plugins.module_utils import record as rec
+from ansible_collections.autoport.zos.plugins.module_utils.secret_scrub import SCRUB_KINDS, scrub_record, scrub_text, scrub_value
+
+GITHUB_TOKEN = "ghp_" + "A1b2C3d4E5f6G7h8I9j0K1l2M3n4O5p6Q7r8"
+FINE_GRAINED = "github_pat_" + "11ABCDEFG0123456789_abcdefghijklmnopqrstuvwxyz"
+AWS_KEY = "AKIA" + "IOSFODNN7EXAMPLE"
+PRIVATE_KEY = "-----BEGIN RSA PRIVATE KEY-----\nMIIEowIBAAKCAQEAxyz\nq1w2e3r4t5y6\n-----END RSA PRIVATE KEY-----"
+
+
+@pytest.mark.parametrize(
+    "text, secret, placeholder, kind",
+    [
+        ("export GITHUB_TOKEN=%s" % GITHUB_TOKEN, GITHUB_TOKEN, "<TOKEN>", "token"),
+        ("curl -H 'Authorization: token %s' x" % FINE_GRAINED, FINE_GRAINED, "<TOKEN>", "token"),
+        ("aws_access_key_id = %s" % AWS_KEY, AWS_KEY, "<TOKEN>", "token"),
+        ("curl -H 'Authorization: Bearer eyJhbGciOi.J9x8y7z6' https://api", "eyJhbGciOi.J9x8y7z6", "<TOKEN>", "token"),
+        ("https://example.com/api?api_key=9f8e7d6c5b4a3210&x=1", "9f8e7d6c5b4a3210", "<TOKEN>", "token"),
+        ('{"client_secret": "s3cr3tValue42"}', "s3cr3tValue42", "<TOKEN>", "token"),
+        ("token=abc123def456ghi789", "abc123def456ghi789", "<TOKEN>", "token"),
+        ("git clone https://alice:hunter2pw@github.com/org/repo.git", "hunter2pw", "<PASSWORD>", "password"),
+        ("DB_PASSWORD=Tr0ub4dor", "Tr0ub4dor", "<PASSWORD>", "password"),
+        ('const char *password = "letmein";', "letmein", "<PASSWORD>", "password"),
+        ("+" + PRIVATE_KEY.replace("\n", "\n+"), "MIIEowIBAAKCAQEAxyz", "<PRIVATE_KEY>", "private_key"),
+        ("Reported by jane.doe@example.org on the list", "jane.doe@example.org", "<EMAIL>", "email"),
+        ("From: Jane Doe <jane@example.org>", "Jane Doe", "<NAME>", "name"),
+        ("/u/ibmuser/zopen/dev/curlport/lib/x.c:12: error", "ibmuser", "/u/<USER>/", "home_path"),
+        ("-I/home/alice/include -L/Users/bob/lib", "alice", "/home/<USER>/", "home_path"),
+        ("C:\\Users\\carol\\src\\main.c", "carol", "\\<USER>\\", "home_path"),
+    ],
+)
+def test_each_kind_becomes_its_placeholder_and_is_counted(text, secret, placeholder, kind):
+    cleaned, counts = scrub_text(text)
+    assert secret not in cleaned
+    assert placeholder in cleaned
+    assert counts[kind] >= 1
+    # Scrubbing the result again changes nothing and counts nothing.
+    again, more = scrub_text(cleaned)
+    assert again == cleaned
+    assert sum(more.values()) == 0
+
+
+def test_private_key_cut_off_by_clipping_is_removed_to_the_end():
+    text = "+key data follows\n-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1rZXktdjEAAAAA\n... [truncated]\n"
+    cleaned, counts = scrub_text(text)
+    assert "b3BlbnNzaC1rZXktdjEAAAAA" not in cleaned
+    assert cleaned.startswith("+key data follows\n<PRIVATE_KEY>")
+    assert counts["private_key"] == 1
+
+
+@pytest.mark.parametrize(
+    "code",
+    [
+        'token = strtok(NULL, " ");',
+        "char *token = next_token(p);",
+        "if (password == NULL)",
+        "password = getpass(prompt);",
+        "int pwd = getpwd();",
+        "x = secret_key;",
+        'static const char *keyword_token = "return";',
+        "#define PASS_THROUGH 1",
+        "lt_cv_deplibs_check_method=pass_all",
+        "pass: true",
+        "git@github.com:zopencommunity/curlport.git",
+        "password=$PASSWORD_FROM_ENV",
+        "/usr/include/stdio.h",
+    ],
+)
+def test_code_that_only_looks_like_a_secret_is_left_alone(code):
+    cleaned, counts = scrub_text(code)
+    assert cleaned == code
+    assert sum(counts.values()) == 0
+
+
+def test_scrub_value_reaches_nested_strings_and_keys():
+    value = {"system": {"home": "/home/dave/build", "/home/erin/x": 1}, "list": ["token=zz99yy88xx77ww66"], "n": 3}
+    cleaned, counts = scrub_value(value)
+    assert cleaned == {"system": {"home": "/home/<USER>/build", "/home/<USER>/x": 1}, "list": ["token=<TOKEN>"], "n": 3}
+    assert counts["home_path"] == 2 and counts["token"] == 1
+    assert set(counts) == set(SCRUB_KINDS)
+
+
+def _record(**over):
+    fields = dict(
+        port="curlport",
+        patch_file="stable-patches/lib_url.c.patch",
+        file="lib/url.c",
+        hunk=1,
+        phase="build",
+        toolchain="clang",
+        provenance="build",
+        error="/u/ibmuser/curl/lib/url.c:10:5: error: use of undeclared identifier 'X' token=%s" % GITHUB_TOKEN,
+        error_category="undeclared-identifier",
+        wrong_code="int a = X;\n",
+        correct_code="#define X 1\nint a = X;\n",
+        patch="--- a/lib/url.c\n+++ b/lib/url.c\n@@ -1 +1,2 @@\n+#define X 1\n int a = X;\n",
+    )
+    fields.update(over)
+    return rec.make_record(**fields)
+
+
+def test_scrub_record_recomputes_the_id_from_clean_fields():
+    original = _record()
+    cleaned, counts = scrub_record(original)
+    assert GITHUB_TOKEN not in cleaned["error"] and "ibmuser" not in cleaned["error"]
+    assert counts["token"] == 1 and counts["home_path"] == 1
+    assert cleaned["id"] != original["id"]
+    assert cleaned["id"] == rec.record_id(cleaned)
+    assert rec.validate_record(cleaned) == []
+    # The input record is not modified.
+    assert GITHUB_TOKEN in original["error"]
+
+
+def test_scrub_record_drops_ids_inside_seen_in_and_keeps_places():
+    record = dict(_record(), seen_in=[{"port": "curlport", "patch_file": "p/a.patch", "id": "ab" * 16}, {"port": "gitport", "patch_file": "p/b.patch"}])
+    cleaned = scrub_record(record)[0]
+    assert cleaned["seen_in"] == [{"port": "curlport", "patch_file": "p/a.patch"}, {"port": "gitport", "patch_file": "p/b.patch"}]
+
+
+def test_placeholder_longer_than_secret_is_clipped_back_to_the_schema_limit():
+    # "pass" (4 chars) becomes "<PASSWORD>" (10): a field at its limit must be clipped again.
+    code = 'char *password = "pass";\n'
+    filler = "x" * (rec.MAX_CODE_CHARS - len(code))
+    record = dict(_record(), correct_code=filler + code)
+    assert len(record["correct_code"]) == rec.MAX_CODE_CHARS
+    cleaned, counts = scrub_record(record)
+    assert counts["password"] == 1
+    assert len(cleaned["correct_code"]) <= rec.MAX_CODE_CHARS
+    assert rec.validate_record(cleaned) == []
+
+
+def test_huge_text_is_scrubbed_in_reasonable_work():
+    # Patterns are linear: a 2 MB blob with many near-misses must not hang.
+    blob = ("token = value;\n/home/\n-----BEGIN X PRIVATE KEY-----\n" + "a@b " * 50) * 4000
+    cleaned, counts = scrub_text(blob)
+    assert counts["private_key"] == 1  # the first unterminated block runs to the end
+    assert len(cleaned) < len(blob)

@@ -1,0 +1,195 @@
+"""playbooks/harvest.yml for real: sample ports built with gcc and make, patches replayed with git apply.
+
+Known answers: for every sample patch that fixes a build failure, the category of the
+failure and a piece of the real message. They come from what each patch does (read the
+patches under samples/ports), not from a previous run.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+
+from playbook_harness import REPO, assert_idempotent, assert_ok, load_json_lines, run_playbook
+
+ZOS_INVENTORY = REPO / "tests" / "integration" / "inventories" / "zos-standin"
+
+# (port, patch file) -> [(category, phase, fragment of the error), ...]
+KNOWN_ANSWERS = {
+    ("strkitport", "stable-patches/configure.patch"): [("configure", "configure", "sys/sysctl.h not found")],
+    ("strkitport", "stable-patches/Makefile.patch"): [
+        ("unresolved-symbol", "link", "undefined reference to `pow'"),
+        ("unresolved-symbol", "link", "undefined reference to `sqrt'"),
+    ],
+    ("strkitport", "stable-patches/mk/objs.mk.patch"): [("build-system", "build", "No rule to make target 'src/Version.o'")],
+    ("strkitport", "stable-patches/src/angle.c.patch"): [("undeclared-identifier", "build", "'M_PI' undeclared")],
+    ("strkitport", "stable-patches/src/bytes.c.patch"): [("type-error", "build", "incompatible pointer type")],
+    ("strkitport", "stable-patches/src/copy.c.patch"): [("implicit-function", "build", "implicit declaration of function 'strlcpy'")],
+    ("strkitport", "stable-patches/src/cpus.c.patch"): [("missing-header", "build", "sys/sysctl.h: No such file or directory")],
+    ("strkitport", "stable-patches/src/find.c.patch"): [("conflicting-declaration", "build", "conflicting types for 'index'")],
+    ("strkitport", "stable-patches/src/hibit.c.patch"): [("test-failure", "check", "FAIL: sk_count_high")],
+    ("strkitport", "stable-patches/src/main.c.patch"): [("implicit-function", "build", "implicit declaration of function 'getprogname'")],
+    ("inicfgport", "stable-patches/configure.patch"): [("configure", "configure", "strlcpy() is required")],
+    ("inicfgport", "stable-patches/src/hash.c.patch"): [("test-failure", "check", "FAIL: fnv1a32")],
+    ("inicfgport", "stable-patches/src/platform.h.patch"): [
+        ("unsupported-feature", "build", '#error "inicfg: unsupported platform"'),
+        ("undeclared-identifier", "build", "'INI_MAX_FILE' undeclared"),
+    ],
+    ("tinyprocport", "patches/src/limits.c.patch"): [("missing-header", "build", "sys/syslimits.h: No such file or directory")],
+    ("tinyprocport", "patches/src/run.c.patch"): [("implicit-function", "build", "implicit declaration of function 'wait4'")],
+    ("tinyprocport", "patches/src/signame.c.patch"): [
+        ("undeclared-identifier", "build", "'NSIG' undeclared"),
+        ("undeclared-identifier", "build", "'sys_siglist' undeclared"),
+    ],
+    ("tinyprocport", "patches/src/tinyproc.h.patch"): [("conflicting-declaration", "build", "conflicting types for 'sleep'")],
+}
+ZOS_TASK_ACTIONS = {
+    "ibm.ibm_zos_core.zos_gather_facts",
+    "ibm.ibm_zos_core.zos_copy",
+    "ibm.ibm_zos_core.zos_unarchive",
+    "ibm.ibm_zos_core.zos_archive",
+    "ibm.ibm_zos_core.zos_fetch",
+}
+
+
+def _records(out: Path) -> list[dict]:
+    records = []
+    for path in sorted((out / "harvest").glob("*/records.jsonl")):
+        records.extend(load_json_lines(path))
+    return records
+
+
+def _check_known_answers(records: list[dict]) -> None:
+    build = [r for r in records if r["provenance"] == "build"]
+    seen: dict[tuple, list] = {}
+    for record in build:
+        seen.setdefault((record["port"], record["patch_file"]), []).append(record)
+    assert set(seen) == set(KNOWN_ANSWERS), "patches credited with a build failure differ: %s" % (set(seen) ^ set(KNOWN_ANSWERS))
+    for key, expected in KNOWN_ANSWERS.items():
+        got = seen[key]
+        assert len(got) == len(expected), (key, [r["error"] for r in got])
+        for category, phase, fragment in expected:
+            match = [r for r in got if fragment in r["error"]]
+            assert match, "%s: no record with %r in %s" % (key, fragment, [r["error"] for r in got])
+            assert match[0]["error_category"] == category, (key, match[0]["error"], match[0]["error_category"])
+            assert match[0]["phase"] == phase, (key, match[0]["phase"])
+            # The record's patch is the hunk that fixed it, and the code around it before/after.
+            assert match[0]["patch"].startswith("--- a/") and "@@" in match[0]["patch"]
+            assert match[0]["wrong_code"] != match[0]["correct_code"]
+    categories = {r["error_category"] for r in build}
+    assert len(categories) >= 6 and {"configure", "unresolved-symbol", "test-failure"} <= categories
+    # Static records never carry an invented error.
+    assert all(r["error"] == "" for r in records if r["provenance"] == "static")
+    # ids are unique.
+    assert len({r["id"] for r in records}) == len(records)
+
+
+@pytest.fixture(scope="module")
+def posix_harvest(tmp_path_factory) -> dict:
+    base = tmp_path_factory.mktemp("harvest-posix")
+    extravars = {"autoport_output_dir": str(base / "out"), "harvest_remote_dir": str(base / "remote"), "harvest_poll_interval": 1}
+    first = run_playbook("harvest.yml", extravars, private_data_dir=str(base / "run1"))
+    assert_ok(first)
+    return {"base": base, "extravars": extravars, "first": first}
+
+
+def test_posix_harvest_matches_known_answers(posix_harvest: dict) -> None:
+    records = _records(posix_harvest["base"] / "out")
+    _check_known_answers(records)
+    for port in ("strkitport", "inicfgport", "tinyprocport"):
+        logs = list((posix_harvest["base"] / "out" / "harvest" / port / "logs").iterdir())
+        assert logs, "no build logs came back for %s" % port
+    stats = posix_harvest["first"].set_stats
+    assert int(stats["harvest_ports_ok"]) == 3 and stats["harvest_ports_failed"] == []
+    assert int(stats["harvest_records"]) == len(_records(posix_harvest["base"] / "out"))
+    # The operator saw progress lines while the replay ran.
+    progress = [e for e in posix_harvest["first"].events if e.get("event_data", {}).get("task", "").startswith("Show progress of")]
+    assert progress
+
+
+def test_posix_harvest_second_run_and_check_change_nothing(posix_harvest: dict) -> None:
+    base, extravars = posix_harvest["base"], posix_harvest["extravars"]
+    before = (base / "out" / "harvest" / "strkitport" / "records.jsonl").read_bytes()
+    second = run_playbook("harvest.yml", extravars, private_data_dir=str(base / "run2"))
+    check = run_playbook("harvest.yml", extravars, check=True, private_data_dir=str(base / "run3"))
+    assert_idempotent(posix_harvest["first"], second, check)
+    assert (base / "out" / "harvest" / "strkitport" / "records.jsonl").read_bytes() == before
+
+
+def test_zos_shaped_harvest_runs_every_zos_task_and_gives_the_same_records(posix_harvest: dict, tmp_path: Path) -> None:
+    extravars = {"autoport_output_dir": str(tmp_path / "out"), "harvest_remote_dir": str(tmp_path / "remote"), "harvest_poll_interval": 1}
+    first = run_playbook("harvest.yml", extravars, inventory=str(ZOS_INVENTORY), private_data_dir=str(tmp_path / "run1"))
+    assert_ok(first)
+    actions = {e["event_data"].get("task_action") for e in first.events if e.get("event") == "runner_on_ok"}
+    assert ZOS_TASK_ACTIONS <= actions, ZOS_TASK_ACTIONS - actions
+    # zos_fetch is never sent binary together with encoding (that deletes the source on z/OS).
+    for event in first.events:
+        data = event.get("event_data", {})
+        if data.get("task_action") == "ibm.ibm_zos_core.zos_fetch" and event.get("event") == "runner_on_ok":
+            args = data.get("res", {}).get("invocation", {}).get("module_args", {})
+            assert not (args.get("binary") and args.get("encoding")), args
+    zos = _records(tmp_path / "out")
+    posix = _records(posix_harvest["base"] / "out")
+    _check_known_answers(zos)
+    assert {r["id"] for r in zos} == {r["id"] for r in posix}
+    # System facts from zos_gather_facts are stored with the records.
+    assert all(r.get("system", {}).get("product_name") for r in zos)
+    second = run_playbook("harvest.yml", extravars, inventory=str(ZOS_INVENTORY), private_data_dir=str(tmp_path / "run2"))
+    check = run_playbook("harvest.yml", extravars, inventory=str(ZOS_INVENTORY), check=True, private_data_dir=str(tmp_path / "run3"))
+    assert_idempotent(first, second, check)
+
+
+def _broken_ports(tmp_path: Path) -> list[dict]:
+    samples = REPO / "samples" / "ports"
+    no_buildenv = tmp_path / "nobuildenvport"
+    (no_buildenv / "patches").mkdir(parents=True)
+    escaping = tmp_path / "escapeport"
+    shutil.copytree(samples / "tinyprocport", escaping)
+    (escaping / "patches" / "zz-escape.patch").write_text(
+        "--- a/../../outside.txt\n+++ b/../../outside.txt\n@@ -0,0 +1 @@\n+owned\n", encoding="utf-8"
+    )
+    stale = tmp_path / "staleport"
+    shutil.copytree(samples / "tinyprocport", stale)
+    (stale / "patches" / "src" / "run.c.patch").write_text(
+        "--- a/src/run.c\n+++ b/src/run.c\n@@ -1,3 +1,3 @@\n-this line is not in run.c\n+nor this one\n context that is not there\n",
+        encoding="utf-8",
+    )
+    return [
+        {"name": "tinyprocport", "src": str(samples / "tinyprocport")},
+        {"name": "nobuildenvport", "src": str(no_buildenv)},
+        {"name": "bad;name$(touch /tmp/autoport-pwned)", "src": str(samples / "tinyprocport")},
+        {"name": "unreachableport", "src": "file:///nonexistent/unreachable-port.git"},
+        {"name": "escapeport", "src": str(escaping)},
+        {"name": "staleport", "src": str(stale)},
+    ]
+
+
+def test_bad_ports_fail_alone_and_lose_nothing(tmp_path: Path) -> None:
+    pwned = Path("/tmp/autoport-pwned")
+    if pwned.exists():
+        pwned.unlink()
+    extravars = {
+        "autoport_output_dir": str(tmp_path / "out"),
+        "harvest_remote_dir": str(tmp_path / "remote"),
+        "harvest_poll_interval": 1,
+        "harvest_ports": _broken_ports(tmp_path),
+    }
+    run = run_playbook("harvest.yml", extravars, private_data_dir=str(tmp_path / "run"))
+    assert run.rc != 0
+    final = run.task_results("Fail when a port could not be harvested")
+    assert final, run.stdout[-3000:]
+    message = final[0]["msg"]
+    for name in ("nobuildenvport", "bad;name", "unreachableport", "escapeport", "staleport"):
+        assert name in message, (name, message)
+    assert "has no buildenv" in message
+    assert "tinyprocport" not in message.split("(the other ports")[0].split(":")[0]
+    # The good port finished and its records are on the controller.
+    good = load_json_lines(tmp_path / "out" / "harvest" / "tinyprocport" / "records.jsonl")
+    assert any(r["provenance"] == "build" for r in good)
+    # Nothing ran or was written outside the ports' work directories.
+    assert not pwned.exists()
+    assert not (tmp_path / "outside.txt").exists() and not (tmp_path / "remote" / "outside.txt").exists()
+    assert set(json.loads(json.dumps(run.set_stats["harvest_ports_failed"]))) >= {"nobuildenvport", "unreachableport", "escapeport", "staleport"}

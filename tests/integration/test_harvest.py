@@ -11,7 +11,6 @@ import json
 import shutil
 from pathlib import Path
 
-import pytest
 
 from playbook_harness import REPO, assert_idempotent, assert_ok, load_json_lines, run_playbook
 
@@ -85,15 +84,6 @@ def _check_known_answers(records: list[dict]) -> None:
     assert all(r["error"] == "" for r in records if r["provenance"] == "static")
     # ids are unique.
     assert len({r["id"] for r in records}) == len(records)
-
-
-@pytest.fixture(scope="module")
-def posix_harvest(tmp_path_factory) -> dict:
-    base = tmp_path_factory.mktemp("harvest-posix")
-    extravars = {"autoport_output_dir": str(base / "out"), "harvest_remote_dir": str(base / "remote"), "harvest_poll_interval": 1}
-    first = run_playbook("harvest.yml", extravars, private_data_dir=str(base / "run1"))
-    assert_ok(first)
-    return {"base": base, "extravars": extravars, "first": first}
 
 
 def test_posix_harvest_matches_known_answers(posix_harvest: dict) -> None:

@@ -6,7 +6,8 @@ SHELL := /bin/bash
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 BIN := $(CURDIR)/$(VENV)/bin
-STAMP := $(VENV)/.requirements-$(shell cat requirements/test.in requirements/constraints.txt | sha256sum | cut -c1-16)
+REQUIREMENTS := requirements/test.in requirements/constraints.txt requirements/ops.in requirements/ops-constraints.txt
+STAMP := $(VENV)/.requirements-$(shell cat $(REQUIREMENTS) | sha256sum | cut -c1-16)
 COLLECTIONS := $(CURDIR)/.cache/collections
 STANDIN := $(CURDIR)/tests/collections
 SANITY_ROOT := $(CURDIR)/.cache/sanity/ansible_collections/autoport/zos
@@ -16,10 +17,12 @@ export PATH := $(BIN):$(PATH)
 
 .PHONY: venv demo test unit lint sanity integration e2e build changelog clean
 
-$(STAMP): requirements/test.in requirements/constraints.txt
+$(STAMP): $(REQUIREMENTS)
 	@echo "== virtual environment $(VENV) from requirements/ (pinned)"
 	@test -x $(VENV)/bin/python || $(PYTHON) -m venv $(VENV)
 	@$(BIN)/python -m pip install -q --disable-pip-version-check -r requirements/test.in -c requirements/constraints.txt
+	@$(BIN)/python -m pip install -q --disable-pip-version-check -r requirements/ops.in -c requirements/constraints.txt -c requirements/ops-constraints.txt
+	@bash tests/system-packages.sh
 	@rm -f $(VENV)/.requirements-* && touch $@
 
 venv: $(STAMP)

@@ -33,8 +33,10 @@ def test_tarball_has_no_test_standins_caches_or_venvs(built: Path) -> None:
     with tarfile.open(built) as tar:
         names = tar.getnames()
     assert "MANIFEST.json" in names and "FILES.json" in names
-    for forbidden in ("tests/", ".venv/", ".cache/", ".git/", "output/", "__pycache__", "ibm_zos_core", "tests/standin"):
-        assert not [n for n in names if forbidden in n], forbidden
+    for top in ("tests/", ".venv/", ".cache/", ".git/", "output/", "benchmarks/", ".ci/"):
+        assert not [n for n in names if n.startswith(top)], top
+    for anywhere in ("__pycache__", "ibm_zos_core", "standin"):
+        assert not [n for n in names if anywhere in n], anywhere
     assert "plugins/module_utils/record.py" in names
     assert "schemas/record.schema.json" in names
     assert "inventory/local/hosts.yml" in names

@@ -18,7 +18,7 @@ description:
     tar and the transfer to a z/OS host can be skipped.
   - C(.git) folders are left out; a symbolic link that points outside the directory is refused.
 author:
-  - autoport.zos contributors
+  - autoport.zos contributors (@autoport)
 options:
   src:
     description: The directory to pack.
@@ -30,10 +30,14 @@ options:
     required: true
 attributes:
   check_mode:
+    description: Reports whether the tar would change without writing it.
     support: full
   diff_mode:
+    description: No diff is returned.
     support: none
   platform:
+    description: Runs on the controller or any POSIX host.
+    support: full
     platforms: posix
 """
 

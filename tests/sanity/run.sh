@@ -24,7 +24,7 @@ fi
 rm -rf "$dest"
 mkdir -p "$dest"
 (cd "$repo" && git ls-files -co --exclude-standard -z \
-  | grep -zv -e '^tests/collections/' -e '^samples/mirror/' \
+  | grep -zv -e '^tests/collections/' -e '^samples/mirror/' -e '^benchmarks/' \
   | xargs -0 tar -cf - --no-recursion --ignore-failed-read 2>/dev/null) | tar -xf - -C "$dest"
 cd "$dest"
 git init -q . && git add -A >/dev/null

@@ -1,0 +1,506 @@
+# -*- coding: utf-8 -*-
+# Copyright: autoport.zos contributors
+# Apache License 2.0 (see LICENSE)
+"""Build profiles: how one build of a port runs, phase by phase, and where its logs go.
+
+Two profiles share one interface (``build()`` returns a BuildResult):
+
+* ``posix``: runs the phases ``zopen build`` runs (bootstrap, configure, make,
+  check) straight from the buildenv's ``ZOPEN_*`` settings, with the host's
+  compiler, strict flags and ``make -k`` so one build reports all its errors.
+* ``zopen``: drives ``zopen build`` itself (on z/OS, or the POSIX stand-in in
+  tests/standin/bin/zopen) through a small env file that sources the port's
+  buildenv and points ``ZOPEN_PATCH_DIR`` at the harvest's patch folder, then
+  collects ``log.<LINE>/<stamp>_{bootstrap,config,build,check}.log``.
+
+Every command runs from an argument list. The buildenv-driven commands are a fixed
+``sh -c`` script that only references exported variables, so nothing from the
+buildenv or a port name is ever pasted into shell text. Each command runs in its
+own process group, killed as a whole when the build's time is up.
+
+Standard library only: this runs on build hosts, z/OS included (Python 3.9 and later).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import signal
+import subprocess
+import time
+from dataclasses import dataclass, field
+
+PHASES = ("bootstrap", "configure", "build", "check")
+
+# zopen build names its phase logs <stamp>_<suffix>.log.
+ZOPEN_LOG_SUFFIX = {"bootstrap": "bootstrap", "configure": "config", "build": "build", "check": "check"}
+
+# Stand-ins for z/OS's narrower system interfaces on a POSIX host: ISO C99 plus
+# POSIX.1-2001 only, GNU extensions and implicit declarations rejected.
+DEFAULT_POSIX_CFLAGS = "-std=c99 -D_POSIX_C_SOURCE=200112L -pedantic-errors -Werror=implicit-function-declaration"
+
+# The env file the zopen profile hands to `zopen build -e`. Constant text: every
+# value it needs comes from AUTOPORT_* variables in the environment.
+ZOPEN_ENV_FILE = "autoport-buildenv"
+ZOPEN_ENV_TEXT = """\
+# Written by autoport.zos patch_replay: the port's buildenv plus the harvest's overrides.
+. ./buildenv
+export ZOPEN_PATCH_DIR="${AUTOPORT_PATCH_DIR}"
+if [ -n "${AUTOPORT_BUILD_LINE}" ]; then
+  export ZOPEN_BUILD_LINE="${AUTOPORT_BUILD_LINE}"
+fi
+# The harvest only builds and checks.
+export ZOPEN_INSTALL="skip"
+if [ -n "${AUTOPORT_EXTRA_CFLAGS}" ]; then
+  export ZOPEN_EXTRA_CFLAGS="${ZOPEN_EXTRA_CFLAGS} ${AUTOPORT_EXTRA_CFLAGS}"
+fi
+# make -k: one build reports every file that fails, not just the first.
+case "${ZOPEN_MAKE:-make}" in
+  make|gmake|*/make|*/gmake) export ZOPEN_MAKE_OPTS="${ZOPEN_MAKE_OPTS:--j1} -k" ;;
+esac
+"""
+
+# The fixed scripts the posix profile runs with `sh -c`; they only expand
+# variables exported into their environment. Mirrors zopen-build's commands.
+_POSIX_SCRIPTS = {
+    "bootstrap": '"$ZOPEN_BOOTSTRAP" $ZOPEN_BOOTSTRAP_OPTS',
+    "configure": '"$ZOPEN_CONFIGURE" $ZOPEN_CONFIGURE_OPTS CC="$CC" CPPFLAGS="$CPPFLAGS" CFLAGS="$CFLAGS" CXX="$CXX" '
+    'CXXFLAGS="$CXXFLAGS" LDFLAGS="$LDFLAGS" LIBS="$LIBS" LDLIBS="$LIBS"',
+    "configure-minimal": '"$ZOPEN_CONFIGURE" $ZOPEN_CONFIGURE_OPTS',
+    "build": '"$ZOPEN_MAKE" $ZOPEN_MAKE_OPTS $AUTOPORT_KEEP_GOING CC="$CC" "CPPFLAGS=$CPPFLAGS" "CFLAGS=$CFLAGS" CXX="$CXX" '
+    '"CXXFLAGS=$CXXFLAGS" "LDFLAGS=$LDFLAGS" "LDLIBS=$LIBS"',
+    "build-minimal": '"$ZOPEN_MAKE" $ZOPEN_MAKE_OPTS $AUTOPORT_KEEP_GOING',
+    "check": '"$ZOPEN_CHECK" $ZOPEN_CHECK_OPTS $AUTOPORT_CHECK_KEEP_GOING CC="$CC" "CPPFLAGS=$CPPFLAGS" "CFLAGS=$CFLAGS" CXX="$CXX" '
+    '"CXXFLAGS=$CXXFLAGS" "LDFLAGS=$LDFLAGS"',
+    "check-minimal": '"$ZOPEN_CHECK" $ZOPEN_CHECK_OPTS $AUTOPORT_CHECK_KEEP_GOING',
+}
+
+# Seconds a killed process group gets between SIGTERM and SIGKILL.
+KILL_GRACE = 2.0
+
+
+class BuildProfileError(Exception):
+    """A build that cannot be started (missing program, bad setting); the message names it."""
+
+
+@dataclass
+class PhaseResult:
+    phase: str
+    status: str  # ok, failed, timeout, skipped
+    returncode: int | None = None
+    log: str | None = None
+    seconds: float = 0.0
+
+    def to_dict(self) -> dict:
+        return {"phase": self.phase, "status": self.status, "returncode": self.returncode, "log": self.log, "seconds": round(self.seconds, 3)}
+
+
+@dataclass
+class BuildResult:
+    status: str  # ok, failed, timeout
+    failed_phase: str | None = None
+    phases: list = field(default_factory=list)
+    seconds: float = 0.0
+    message: str | None = None
+
+    @property
+    def log_files(self) -> list:
+        return [(phase.phase, phase.log) for phase in self.phases if phase.log]
+
+    def to_dict(self) -> dict:
+        return {
+            "status": self.status,
+            "failed_phase": self.failed_phase,
+            "phases": [phase.to_dict() for phase in self.phases],
+            "seconds": round(self.seconds, 3),
+            "message": self.message,
+        }
+
+
+# ---------------------------------------------------------------------------
+# Running one command.
+
+
+def kill_process_group(pgid: int, grace: float = KILL_GRACE, leader=None) -> bool:
+    """Stop a process group we started: SIGTERM, then SIGKILL after ``grace`` seconds.
+
+    ``leader`` is the group leader's Popen when we are its parent: it is reaped while
+    waiting (a zombie still counts as a member of its group). Returns True when the
+    group existed. Never called with anything but the id of a group this module
+    created (its leader's pid).
+    """
+    if not pgid or pgid <= 1 or pgid == os.getpgrp():
+        return False
+    try:
+        os.killpg(pgid, signal.SIGTERM)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return False
+    end = time.monotonic() + grace
+    while time.monotonic() < end:
+        if leader is not None:
+            leader.poll()
+        try:
+            os.killpg(pgid, 0)
+        except (ProcessLookupError, PermissionError):
+            return True
+        time.sleep(0.05)
+    try:
+        os.killpg(pgid, signal.SIGKILL)
+    except (ProcessLookupError, PermissionError):
+        pass
+    return True
+
+
+def group_alive(pgid: int) -> bool:
+    if not pgid or pgid <= 1:
+        return False
+    try:
+        os.killpg(pgid, 0)
+    except (ProcessLookupError, PermissionError):
+        return False
+    return True
+
+
+def run_logged(argv: list, cwd: str, env: dict, log_path: str, deadline: float | None, on_start=None) -> tuple:
+    """Run argv with stdout and stderr into log_path, in a new process group.
+
+    ``deadline`` is a time.monotonic() value; past it the whole group is killed and
+    the log says so. ``on_start(pid)`` is called once the child runs (the caller
+    checkpoints the group id so a resumed run can stop a leftover build).
+    Returns (returncode or None, timed_out).
+    """
+    if not argv or not isinstance(argv, (list, tuple)):
+        raise BuildProfileError("internal error: a command must be an argument list")
+    parent = os.path.dirname(os.path.abspath(log_path))
+    os.makedirs(parent, exist_ok=True)
+    with open(log_path, "wb") as log:
+        try:
+            child = subprocess.Popen(
+                [str(arg) for arg in argv],
+                cwd=cwd,
+                env=env,
+                stdin=subprocess.DEVNULL,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
+        except OSError as exc:
+            raise BuildProfileError("cannot run %s in %s: %s" % (argv[0], cwd, exc.strerror or exc))
+        if on_start is not None:
+            on_start(child.pid)
+        timed_out = False
+        try:
+            while True:
+                remaining = None if deadline is None else deadline - time.monotonic()
+                if remaining is not None and remaining <= 0:
+                    timed_out = True
+                    break
+                try:
+                    child.wait(timeout=None if remaining is None else min(remaining, 1.0))
+                    break
+                except subprocess.TimeoutExpired:
+                    continue
+        except BaseException:
+            # Interrupted (Ctrl-C, an error in on_start...): never leave a build running.
+            kill_process_group(child.pid, leader=child)
+            child.wait()
+            raise
+        if timed_out:
+            kill_process_group(child.pid, leader=child)
+            child.wait()
+            log.write(b"\nautoport: build time limit reached; process group killed\n")
+            return None, True
+        # The leader is gone; stop anything it left behind in its group (make -j children).
+        if group_alive(child.pid):
+            kill_process_group(child.pid, grace=0.2, leader=child)
+        return child.returncode, False
+
+
+# ---------------------------------------------------------------------------
+# Environment shared by both profiles.
+
+
+def _words(value: str | None) -> str:
+    return " ".join((value or "").split())
+
+
+def _is_make(command: str) -> bool:
+    return os.path.basename((command or "").split()[0] if (command or "").split() else "") in ("make", "gmake")
+
+
+def _executable(command: str, cwd: str, env: dict) -> bool:
+    """Whether `command -v X` would find it: a path that is an executable file, or a PATH lookup."""
+    if not command:
+        return False
+    if "/" in command:
+        path = command if os.path.isabs(command) else os.path.join(cwd, command)
+        return os.path.isfile(path) and os.access(path, os.X_OK)
+    return shutil.which(command, path=env.get("PATH")) is not None
+
+
+class _Profile(object):
+    name = "base"
+
+    def __init__(self, root: str, source_dir: str, buildenv: dict, build_line: str, log_dir: str, env: dict | None = None, cflags: str | None = None):
+        self.root = root
+        self.source_dir = source_dir
+        self.buildenv = dict(buildenv or {})
+        self.build_line = build_line
+        self.log_dir = log_dir
+        self.extra_env = dict(env or {})
+        self.cflags = cflags
+
+    def marker_dir(self) -> str:
+        """Where the bootstrap/config success markers live (zopen's ZOPEN_LOG_DIR)."""
+        raise NotImplementedError
+
+    def forget_configuration(self, bootstrap: bool = False) -> None:
+        """Make the next build run configure (and bootstrap) again."""
+        names = ["config.success"] + (["bootstrap.success"] if bootstrap else [])
+        for name in names:
+            path = os.path.join(self.marker_dir(), name)
+            if os.path.exists(path):
+                os.unlink(path)
+
+    def build(self, prefix: str, deadline: float | None = None, on_start=None) -> BuildResult:
+        raise NotImplementedError
+
+
+class PosixProfile(_Profile):
+    """Runs the zopen phases from the buildenv with the host's tools (see module doc)."""
+
+    name = "posix"
+
+    def marker_dir(self) -> str:
+        return os.path.join(self.root, "log.%s" % self.build_line)
+
+    def environment(self) -> dict:
+        be = self.buildenv
+        env = dict(os.environ)
+        install_dir = os.path.join(os.path.dirname(self.root), "install")
+        cflags = self.cflags if self.cflags is not None else DEFAULT_POSIX_CFLAGS
+        env.update(
+            {
+                "LC_ALL": "C",
+                "LANG": "C",
+                "ZOPEN_ROOT": self.root,
+                "ZOPEN_BUILD_LINE": self.build_line,
+                "ZOPEN_INSTALL_DIR": install_dir,
+                "ZOPEN_IN_ZOPEN_BUILD": "1",
+                "CC": env.get("CC") or "cc",
+                "CXX": env.get("CXX") or "c++",
+                "CPPFLAGS": _words(be.get("ZOPEN_EXTRA_CPPFLAGS")),
+                "CFLAGS": _words("%s %s" % (cflags, be.get("ZOPEN_EXTRA_CFLAGS", ""))),
+                "CXXFLAGS": _words(be.get("ZOPEN_EXTRA_CXXFLAGS")),
+                "LDFLAGS": _words(be.get("ZOPEN_EXTRA_LDFLAGS")),
+                "LIBS": _words(be.get("ZOPEN_EXTRA_LIBS")),
+                "ZOPEN_BOOTSTRAP": be.get("ZOPEN_BOOTSTRAP") or "./bootstrap",
+                "ZOPEN_BOOTSTRAP_OPTS": be.get("ZOPEN_BOOTSTRAP_OPTS") or "",
+                "ZOPEN_CONFIGURE": be.get("ZOPEN_CONFIGURE") or "./configure",
+                "ZOPEN_CONFIGURE_OPTS": be.get("ZOPEN_CONFIGURE_OPTS") or _words("--prefix=%s %s" % (install_dir, be.get("ZOPEN_EXTRA_CONFIGURE_OPTS", ""))),
+                "ZOPEN_MAKE": be.get("ZOPEN_MAKE") or "make",
+                # One job: logs stay in order, so the same build always gives the same diagnostics.
+                "ZOPEN_MAKE_OPTS": be.get("ZOPEN_MAKE_OPTS") or "-j1",
+                "ZOPEN_CHECK": be.get("ZOPEN_CHECK") or "make",
+                "ZOPEN_CHECK_OPTS": be.get("ZOPEN_CHECK_OPTS") or "check",
+            }
+        )
+        env.update({str(key): str(value) for key, value in self.extra_env.items()})
+        env["AUTOPORT_KEEP_GOING"] = "-k" if _is_make(env["ZOPEN_MAKE"]) else ""
+        env["AUTOPORT_CHECK_KEEP_GOING"] = "-k" if _is_make(env["ZOPEN_CHECK"]) else ""
+        # Builds write temporary files and dot-files inside the work directory only.
+        work = os.path.dirname(self.root)
+        env["TMPDIR"] = os.path.join(work, "tmp")
+        env["HOME"] = os.path.join(work, "home")
+        return env
+
+    def _phase_dir(self, env: dict) -> str:
+        src = (env.get("ZOPEN_SRC_DIR") or self.buildenv.get("ZOPEN_SRC_DIR") or "").strip()
+        if not src:
+            return self.source_dir
+        path = os.path.realpath(os.path.join(self.source_dir, src))
+        if not (path == os.path.realpath(self.source_dir) or path.startswith(os.path.realpath(self.source_dir) + os.sep)):
+            raise BuildProfileError("ZOPEN_SRC_DIR %r leads outside the source tree %s" % (src, self.source_dir))
+        return path
+
+    def _wanted(self, phase: str, env: dict, cwd: str) -> bool:
+        setting = {"bootstrap": "ZOPEN_BOOTSTRAP", "configure": "ZOPEN_CONFIGURE", "build": "ZOPEN_MAKE", "check": "ZOPEN_CHECK"}[phase]
+        command = env.get(setting, "")
+        if command == "skip":
+            return False
+        if phase == "bootstrap":
+            # zopen runs bootstrap only when the program exists.
+            return _executable(command.split()[0] if command.split() else "", cwd, env)
+        return True
+
+    def build(self, prefix: str, deadline: float | None = None, on_start=None) -> BuildResult:
+        env = self.environment()
+        for folder in (env["TMPDIR"], env["HOME"], self.marker_dir(), self.log_dir):
+            os.makedirs(folder, exist_ok=True)
+        cwd = self._phase_dir(env)
+        started = time.monotonic()
+        result = BuildResult(status="ok")
+        for phase in PHASES:
+            marker = {"bootstrap": "bootstrap.success", "configure": "config.success"}.get(phase)
+            if not self._wanted(phase, env, cwd) or (marker and os.path.exists(os.path.join(self.marker_dir(), marker))):
+                result.phases.append(PhaseResult(phase, "skipped"))
+                continue
+            script_name = phase
+            minimal = {"configure": "ZOPEN_CONFIGURE_MINIMAL", "build": "ZOPEN_MAKE_MINIMAL", "check": "ZOPEN_CHECK_MINIMAL"}.get(phase)
+            if minimal and self.buildenv.get(minimal):
+                script_name = phase + "-minimal"
+            log_path = os.path.join(self.log_dir, "%s-%s.log" % (prefix, phase))
+            begin = time.monotonic()
+            if getattr(self, "on_phase", None) is not None:
+                self.on_phase(phase)
+            code, timed_out = run_logged(["/bin/sh", "-c", _POSIX_SCRIPTS[script_name]], cwd, env, log_path, deadline, on_start)
+            outcome = PhaseResult(phase, "ok", code, log_path, time.monotonic() - begin)
+            result.phases.append(outcome)
+            if timed_out:
+                outcome.status = result.status = "timeout"
+                result.failed_phase = phase
+                result.message = "%s timed out; process group killed (log %s)" % (phase, log_path)
+                break
+            if code != 0:
+                outcome.status = result.status = "failed"
+                result.failed_phase = phase
+                result.message = "%s failed with exit status %s (log %s)" % (phase, code, log_path)
+                break
+            if marker:
+                with open(os.path.join(self.marker_dir(), marker), "w"):
+                    pass
+        result.seconds = time.monotonic() - started
+        return result
+
+
+class ZopenProfile(_Profile):
+    """Drives ``zopen build`` with the harvest's patch folder swapped in (see module doc)."""
+
+    name = "zopen"
+
+    def __init__(self, root: str, source_dir: str, buildenv: dict, build_line: str, log_dir: str, env: dict | None = None, cflags: str | None = None,
+                 zopen_command: str = "zopen", patch_dir_name: str = "autoport-patches", explicit_line: bool = False):
+        super(ZopenProfile, self).__init__(root, source_dir, buildenv, build_line, log_dir, env, cflags)
+        self.zopen_command = zopen_command
+        self.patch_dir_name = patch_dir_name
+        self.explicit_line = explicit_line
+
+    def zopen_log_dir(self) -> str:
+        # zopen-build: ${ZOPEN_ROOT}/log, with .<LINE> when a build line is set.
+        line = self.build_line if (self.explicit_line or (self.buildenv.get("ZOPEN_BUILD_LINE") or "").strip()) else ""
+        return os.path.join(self.root, "log.%s" % line.upper() if line else "log")
+
+    def marker_dir(self) -> str:
+        return self.zopen_log_dir()
+
+    def environment(self) -> dict:
+        env = dict(os.environ)
+        env.setdefault("LC_ALL", "C")
+        env.update(
+            {
+                "AUTOPORT_PATCH_DIR": self.patch_dir_name,
+                "AUTOPORT_BUILD_LINE": self.build_line if self.explicit_line else "",
+                "AUTOPORT_EXTRA_CFLAGS": _words(self.cflags),
+            }
+        )
+        env.update({str(key): str(value) for key, value in self.extra_env.items()})
+        return env
+
+    def write_env_file(self) -> str:
+        path = os.path.join(self.root, ZOPEN_ENV_FILE)
+        current = None
+        if os.path.exists(path):
+            with open(path, "r", encoding="utf-8") as handle:
+                current = handle.read()
+        if current != ZOPEN_ENV_TEXT:
+            with open(path, "w", encoding="utf-8") as handle:
+                handle.write(ZOPEN_ENV_TEXT)
+        return path
+
+    def _phase_logs(self) -> dict:
+        found = {}
+        folder = self.zopen_log_dir()
+        if not os.path.isdir(folder):
+            return found
+        for name in sorted(os.listdir(folder)):
+            match = re.match(r"^\d{8}_\d{6}_(bootstrap|config|build|check)\.log$", name)
+            if match:
+                phase = {suffix: phase for phase, suffix in ZOPEN_LOG_SUFFIX.items()}[match.group(1)]
+                found[phase] = os.path.join(folder, name)
+        return found
+
+    def clear_phase_logs(self) -> None:
+        """Remove the previous build's phase logs (they were copied already), so every log
+        found after a build belongs to it, even when two builds start within one second."""
+        for path in self._phase_logs().values():
+            os.unlink(path)
+
+    def build(self, prefix: str, deadline: float | None = None, on_start=None) -> BuildResult:
+        env = self.environment()
+        os.makedirs(self.log_dir, exist_ok=True)
+        self.write_env_file()
+        self.clear_phase_logs()
+        started = time.monotonic()
+        driver_log = os.path.join(self.log_dir, "%s-zopen.log" % prefix)
+        argv = [self.zopen_command, "build", "-v", "-e", "./%s" % ZOPEN_ENV_FILE]
+        try:
+            code, timed_out = run_logged(argv, self.root, env, driver_log, deadline, on_start)
+        except BuildProfileError as exc:
+            raise BuildProfileError("cannot run zopen build (%s): %s" % (self.zopen_command, exc))
+        result = BuildResult(status="ok")
+        logs = self._phase_logs()
+        last = None
+        for phase in PHASES:
+            if phase not in logs:
+                result.phases.append(PhaseResult(phase, "skipped"))
+                continue
+            kept = os.path.join(self.log_dir, "%s-%s.log" % (prefix, phase))
+            shutil.copyfile(logs[phase], kept)
+            result.phases.append(PhaseResult(phase, "ok", None, kept))
+            last = result.phases[-1]
+        result.phases.append(PhaseResult("zopen", "ok", code, driver_log))
+        if timed_out or code != 0:
+            status = "timeout" if timed_out else "failed"
+            result.status = status
+            target = last if last is not None else result.phases[-1]
+            target.status = status
+            result.failed_phase = target.phase
+            result.message = "zopen build %s in %s (exit status %s; log %s)" % (
+                "timed out" if timed_out else "failed", target.phase, code, target.log or driver_log)
+        result.seconds = time.monotonic() - started
+        return result
+
+
+def make_profile(name: str, **kwargs) -> _Profile:
+    """The profile object for a profile name ('posix' or 'zopen')."""
+    if name == "posix":
+        kwargs.pop("zopen_command", None)
+        kwargs.pop("patch_dir_name", None)
+        kwargs.pop("explicit_line", None)
+        return PosixProfile(**kwargs)
+    if name == "zopen":
+        return ZopenProfile(**kwargs)
+    raise BuildProfileError("profile %r: expected posix or zopen" % name)
+
+
+def toolchain_label(profile: str, env: dict | None = None, buildenv: dict | None = None) -> str:
+    """A short name of the compiler a profile builds with, for records ('gcc 12.2.0', 'clang 16.0.6', ...)."""
+    if profile != "posix":
+        return "unknown"
+    environ = dict(os.environ)
+    environ.update(env or {})
+    compiler = (environ.get("CC") or "cc").split()
+    if not compiler:
+        return "unknown"
+    try:
+        out = subprocess.run(compiler + ["--version"], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, stdin=subprocess.DEVNULL,
+                             env=environ, timeout=30, check=False).stdout.decode("utf-8", "replace")
+    except (OSError, subprocess.SubprocessError):
+        return "unknown"
+    first = out.strip().splitlines()[0] if out.strip() else ""
+    version = re.search(r"(\d+\.\d+(?:\.\d+)?)\s*$", first) or re.search(r"version (\d+\.\d+(?:\.\d+)?)", first)
+    family = "clang" if "clang" in first.lower() else "gcc" if ("gcc" in first.lower() or "free software" in out.lower()) else os.path.basename(compiler[0])
+    return "%s %s" % (family, version.group(1)) if version else family

@@ -66,7 +66,8 @@ def test_survey_maps_each_kind_of_option(survey_mod) -> None:
     survey = survey_mod.survey_from_specs(FIXTURE_ROLES, ["opsfix_collect", "opsfix_train"], name="fx")
     questions = {q["variable"]: q for q in survey["spec"]}
     assert survey["not_in_survey"] == ["opsfix_collect_env", "opsfix_collect_ports"]
-    assert set(questions) | set(survey["not_in_survey"]) == set(_role_options("opsfix_collect", FIXTURE_ROLES)) | {"opsfix_train_epochs", "opsfix_train_workers"}
+    expected_options = set(_role_options("opsfix_collect", FIXTURE_ROLES)) | {"opsfix_train_epochs", "opsfix_train_workers"}
+    assert set(questions) | set(survey["not_in_survey"]) == expected_options
     assert questions["opsfix_collect_strategy"] == {
         "variable": "opsfix_collect_strategy", "question_name": "Opsfix collect strategy", "question_description": "How to collect.",
         "required": False, "type": "multiplechoice", "choices": ["cumulative", "leave_one_out"], "default": "leave_one_out",

@@ -99,10 +99,10 @@ def test_check_mode_follows_each_real_module(tmp_path, playbook):
 
     results = playbook([
         {"name": "copy", "ibm.ibm_zos_core.zos_copy": {"src": "local.txt", "dest": str(host / "copied.txt")}},
-        {"name": "archive", "ibm.ibm_zos_core.zos_archive": {"src": [str(host / "pack")], "dest": str(host / "n.tar"),
-                                                            "format": {"type": "tar"}}},
-        {"name": "unarchive", "ibm.ibm_zos_core.zos_unarchive": {"src": str(archive), "dest": str(out),
-                                                                "format": {"type": "tar"}, "remote_src": True}},
+        {"name": "archive", "ibm.ibm_zos_core.zos_archive": {
+            "src": [str(host / "pack")], "dest": str(host / "n.tar"), "format": {"type": "tar"}}},
+        {"name": "unarchive", "ibm.ibm_zos_core.zos_unarchive": {
+            "src": str(archive), "dest": str(out), "format": {"type": "tar"}, "remote_src": True}},
         {"name": "data set", "ibm.ibm_zos_core.zos_data_set": {"name": "USER.TEST", "type": "seq"}},
         {"name": "tso", "ignore_errors": True, "ibm.ibm_zos_core.zos_tso_command": {"commands": ["LISTCAT"]}},
     ], check=True)
@@ -147,12 +147,12 @@ def test_controller_archive_unpacks_on_the_host_and_host_archive_comes_back(tmp_
     host.mkdir()
 
     results = playbook([
-        {"name": "unpack", "ibm.ibm_zos_core.zos_unarchive": {"src": "port.tar.gz", "dest": str(host),
-                                                             "format": {"type": "gz"}}},
-        {"name": "pack", "ibm.ibm_zos_core.zos_archive": {"src": [str(host / "src")], "dest": str(host / "back.zip"),
-                                                         "format": {"type": "zip"}}},
-        {"name": "fetch", "ibm.ibm_zos_core.zos_fetch": {"src": str(host / "back.zip"), "dest": "back.zip",
-                                                        "flat": True, "binary": True}},
+        {"name": "unpack", "ibm.ibm_zos_core.zos_unarchive": {
+            "src": "port.tar.gz", "dest": str(host), "format": {"type": "gz"}}},
+        {"name": "pack", "ibm.ibm_zos_core.zos_archive": {
+            "src": [str(host / "src")], "dest": str(host / "back.zip"), "format": {"type": "zip"}}},
+        {"name": "fetch", "ibm.ibm_zos_core.zos_fetch": {
+            "src": str(host / "back.zip"), "dest": "back.zip", "flat": True, "binary": True}},
     ])
 
     assert results["unpack"]["changed"] is True and "src/lib/z.c" in results["unpack"]["targets"]
@@ -166,8 +166,8 @@ def test_controller_archive_unpacks_on_the_host_and_host_archive_comes_back(tmp_
 def test_interface_version_decides_what_ansible_accepts(tmp_path, playbook):
     (tmp_path / "a.txt").write_text("a\n", encoding="utf-8")
     task = {"name": "old spelling", "ignore_errors": True,
-            "ibm.ibm_zos_core.zos_copy": {"src": str(tmp_path / "a.txt"), "dest": str(tmp_path / "b.txt"),
-                                         "remote_src": True, "is_binary": True}}
+            "ibm.ibm_zos_core.zos_copy": {
+                "src": str(tmp_path / "a.txt"), "dest": str(tmp_path / "b.txt"), "remote_src": True, "is_binary": True}}
     new = playbook([task], IBM_ZOS_CORE_STANDIN_VERSION="2.0.0")["old spelling"]
     assert new["failed"] is True
     assert new["msg"].startswith("Unsupported parameters for (ibm.ibm_zos_core.zos_copy) module: is_binary.")

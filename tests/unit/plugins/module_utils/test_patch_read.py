@@ -69,7 +69,7 @@ def test_mail_patch_with_two_files_subject_and_signature():
     assert patch.subject == "Add z/OS support for signals and headers"
     assert [fp.path for fp in patch.files] == ["src/a.c", "src/b.c"]
     # Hunk indexes count across file sections.
-    assert [hunk.index for _, hunk in patch.hunks] == [1, 2]
+    assert [hunk.index for _file_patch, hunk in patch.hunks] == [1, 2]
     last = patch.files[1].hunks[0]
     # The "-- " signature after the last hunk is not part of it.
     assert last.lines == [" {", "-  signal(SIGPWR, h);", "+  signal(SIGTERM, h);", " }"]
@@ -289,7 +289,7 @@ def test_corpus_every_patch_read_or_skipped_with_reason_and_counts_match(corpus_
             skipped.append((port, entry["path"], exc.reason))
             continue
         read += 1
-        hunks = [hunk for _, hunk in patch.hunks]
+        hunks = [hunk for _file_patch, hunk in patch.hunks]
         where = "%s/%s" % (port, entry["path"])
         assert len(hunks) == entry["hunks"], where
         assert sum(hunk.added for hunk in hunks) == entry["added"], where
@@ -301,7 +301,8 @@ def test_corpus_every_patch_read_or_skipped_with_reason_and_counts_match(corpus_
     assert total == 541
     assert read / total >= 0.98
     # The ones that cannot be read are empty files or hunks cut short (git apply rejects them too).
-    assert {reason.split(":")[0].split(" (")[0] for _, _, reason in skipped} <= {"empty file, no patch in it", "hunk 1 of ping/ping_common.h", "hunk 1 of src/inetd.c"}
+    reasons = {reason.split(":")[0].split(" (")[0] for _port, _path, reason in skipped}
+    assert reasons <= {"empty file, no patch in it", "hunk 1 of ping/ping_common.h", "hunk 1 of src/inetd.c"}
     assert len(skipped) == 4
 
 
@@ -360,7 +361,8 @@ def test_corpus_spot_check_mail_hunk(corpus_ports):
     assert fp.path == "crypto/bn/bn_blind.c"
     assert hunk_code(hunk) == (
         '#include "internal/cryptlib.h"\n#include "bn_local.h"\n\n#define BN_BLINDING_COUNTER     32\n\nstruct bn_blinding_st {\n    BIGNUM *A;',
-        '#include "internal/cryptlib.h"\n#include "bn_local.h"\n\n/* Was 32 which is excessive */\n#define BN_BLINDING_COUNTER     1024\n\nstruct bn_blinding_st {\n    BIGNUM *A;',
+        '#include "internal/cryptlib.h"\n#include "bn_local.h"\n\n/* Was 32 which is excessive */\n'
+        '#define BN_BLINDING_COUNTER     1024\n\nstruct bn_blinding_st {\n    BIGNUM *A;',
     )
     # The "-- " signature and the version line after it stay out of the hunk.
     assert hunk.lines[-1] == "     BIGNUM *A;"
@@ -412,12 +414,14 @@ def test_corpus_hunk_patch_text_applies_with_git_apply_check(corpus_ports, tmp_p
             cwd=str(tmp_path),
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
+            check=False,
         )
         assert result.returncode == 0, (fp.path, hunk.index, result.stderr.decode())
         # A hunk moved one line off its position still applies (git finds it by context) ...
         if not fp.is_new and hunk.old_start > 1:
             target.write_bytes(("shifted\n" + _pre_image(hunk)).encode("utf-8", "surrogateescape"))
-            result = subprocess.run(["git", "apply", "--check", "--directory=w%d" % index, "one.patch"], cwd=str(tmp_path), stderr=subprocess.PIPE)
+            result = subprocess.run(["git", "apply", "--check", "--directory=w%d" % index, "one.patch"], cwd=str(tmp_path), stderr=subprocess.PIPE,
+                                    check=False)
             assert result.returncode == 0, (fp.path, hunk.index, result.stderr.decode())
     # ... and a pre-image that lacks the removed lines is refused: the check is real.
     fp, hunk = next((fp, hunk) for fp, hunk in chosen if hunk.removed and not fp.is_new)
@@ -425,5 +429,5 @@ def test_corpus_hunk_patch_text_applies_with_git_apply_check(corpus_ports, tmp_p
     (work / os.path.dirname(fp.old_path)).mkdir(parents=True, exist_ok=True)
     (work / fp.old_path).write_text("nothing like the original\n")
     (tmp_path / "one.patch").write_bytes(hunk_patch_text(fp, hunk).encode("utf-8"))
-    result = subprocess.run(["git", "apply", "--check", "--directory=wrong", "one.patch"], cwd=str(tmp_path), stderr=subprocess.PIPE)
+    result = subprocess.run(["git", "apply", "--check", "--directory=wrong", "one.patch"], cwd=str(tmp_path), stderr=subprocess.PIPE, check=False)
     assert result.returncode != 0

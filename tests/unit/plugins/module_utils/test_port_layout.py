@@ -184,7 +184,8 @@ def test_patch_dir_variable_built_from_zopen_root(tmp_path):
 
 def test_select_follows_buildenv_symlink(tmp_path):
     port = make_port(tmp_path, ["gitpatches", "tarballpatches"])
-    write(port / "buildenv", 'export ZOPEN_BUILD_LINE=DEV\nif [ "$ZOPEN_BUILD_LINE" = DEV ]; then ln -s gitpatches patches; else ln -s tarballpatches patches; fi\n')
+    write(port / "buildenv", 'export ZOPEN_BUILD_LINE=DEV\n'
+                             'if [ "$ZOPEN_BUILD_LINE" = DEV ]; then ln -s gitpatches patches; else ln -s tarballpatches patches; fi\n')
     env = read_buildenv(str(port / "buildenv"))
     assert select_patch_dir(str(port), env) == (str(port / "gitpatches"), "DEV")
 

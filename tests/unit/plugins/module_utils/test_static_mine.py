@@ -167,7 +167,7 @@ def test_mine_port_on_corpus_port(corpus_ports, tmp_path):
     assert result["parsed"] == result["patch_files"] - 1
     assert result["records"] == repo["active_n_hunks"] == result["written"]
     assert result["changed"] is True
-    records = [record for _, record in read_records(dest)]
+    records = [record for _line_number, record in read_records(dest)]
     assert len(records) == result["records"]
     for record in records:
         assert validate_record(record) == []
@@ -203,7 +203,7 @@ def test_mine_whole_corpus_static_records_have_empty_error(corpus_ports, tmp_pat
         total += result["records"]
         for skipped in result["skipped"]:
             assert skipped["reason"]
-    records = [record for _, record in read_records(dest)]
+    records = [record for _line_number, record in read_records(dest)]
     assert len(records) == total > 1000
     assert all(record["error"] == "" and record["provenance"] == "static" for record in records)
     assert len({record["id"] for record in records}) == len(records)
@@ -281,7 +281,7 @@ def test_bad_patches_are_skipped_with_reasons_and_good_ones_mined(tmp_path):
     assert len(reasons) == 6
     assert result["parsed"] == 3 and result["records"] == 3
     assert not (tmp_path / "pwned").exists() and not (port / "pwned").exists()
-    files = sorted(record["patch_file"] for _, record in read_records(str(dest)))
+    files = sorted(record["patch_file"] for _line_number, record in read_records(str(dest)))
     assert files == ["patches/$(touch pwned)\nname;rm -rf x.patch", "patches/a-good.patch", "patches/g-latin1.patch"]
     assert any("no buildenv" in warning for warning in result["warnings"])
     assert any("g-latin1.patch" in warning and "UTF-8" in warning for warning in result["warnings"])
@@ -331,7 +331,7 @@ def test_port_commit_from_git_checkout(tmp_path):
     head = subprocess.run(["git", "-C", str(port), "rev-parse", "HEAD"], stdout=subprocess.PIPE, check=True).stdout.decode().strip()
     result = mine_port(str(port), str(tmp_path / "out.jsonl"))
     assert result["port_commit"] == head
-    record = next(record for _, record in read_records(str(tmp_path / "out.jsonl")))
+    record = next(record for _line_number, record in read_records(str(tmp_path / "out.jsonl")))
     assert record["port_commit"] == head
     # An explicit commit wins over the checkout's HEAD.
     assert mine_port(str(port), None, port_commit="abc123")["port_commit"] == "abc123"

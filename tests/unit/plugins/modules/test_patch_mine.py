@@ -37,7 +37,7 @@ def test_mines_a_corpus_port_then_reports_no_change(corpus_ports, tmp_path, caps
     assert first["written"] == first["records"] == preview["records"]
     assert first["parsed"] == first["patch_files"] and first["skipped"] == []
     assert first["toolchain"] == "ibm-clang"
-    records = [record for _, record in read_records(str(dest))]
+    records = [record for _line_number, record in read_records(str(dest))]
     assert len(records) == first["records"]
     assert {record["port"] for record in records} == {"jqport"}
     assert {record["port_commit"] for record in records} == {args["port_commit"]}
@@ -50,7 +50,7 @@ def test_port_name_and_build_line_options(corpus_ports, tmp_path, capsys):
     dest = tmp_path / "bash.jsonl"
     result = run({"port_dir": str(corpus_ports / "bashport"), "dest": str(dest), "build_line": "DEV", "port": "bash"}, capsys)
     assert result["patch_dir"] == "dev-patches" and result["build_line"] == "DEV"
-    assert {record["port"] for _, record in read_records(str(dest))} == {"bash"}
+    assert {record["port"] for _line_number, record in read_records(str(dest))} == {"bash"}
 
 
 def test_bad_patches_are_listed_and_no_buildenv_is_said(tmp_path, capsys):

@@ -26,7 +26,7 @@ description:
     It has at least 5 contexts drawn verbatim from that document, at least 3 questions and answers
     per context, contexts of at most 500 words, answers of at most 250 words, about 2,300 words of
     seed text in all, and a C(document_outline).
-  - A category with too few usable records gets no leaf and is listed in C(skipped) with the reason.
+  - A category with too few usable records gets no leaf and is listed in C(left_out) with the reason.
     Nothing is padded or invented.
   - C(attribution.txt) beside each leaf names the port repositories and their licences.
   - Every C(qna.yaml) is checked before it is written. It must load back to the intended data,
@@ -174,7 +174,7 @@ leaves:
       examples: 5
       ports: [bashport, curlport, gitport, makeport, zlibport]
       record_ids: [3f1c0a9e5b7d4c21a8e6f0b2c4d6e8f0]
-skipped:
+left_out:
   description: Categories that got no leaf of a kind, with the reason.
   returned: always
   type: list
@@ -257,6 +257,8 @@ def run_module():
         module.fail_json(msg=str(exc))
     except (OSError, UnicodeError) as exc:
         module.fail_json(msg="qna_render %s -> %s: %s" % (params["src"], params["taxonomy_dir"], exc))
+    # Ansible reads a result key named "skipped" as "the task was skipped": publish it as left_out.
+    result["left_out"] = result.pop("skipped", [])
     module.exit_json(**result)
 
 

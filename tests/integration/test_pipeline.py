@@ -71,7 +71,8 @@ def test_curated_counts_add_up_and_ports_do_not_leak(pipeline: dict) -> None:
     kept, rejected, merged, read = (int(n) for n in numbers.groups())
     assert kept + rejected + merged == read and kept == len(dataset)
     html = (curated / "report.html").read_text(encoding="utf-8")
-    assert html.count("<svg") + html.count("data:image/png") >= 5
+    # One chart per view: category, port, phase, provenance, rejected reasons.
+    assert html.count("<svg") + html.count("data:image/png") + html.count("data:image/svg+xml") >= 5
     stats = pipeline["runs"]["curate"][0].set_stats
     assert int(stats["curate_kept"]) == kept and int(stats["curate_read"]) == read
 

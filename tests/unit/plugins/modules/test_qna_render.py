@@ -43,7 +43,8 @@ def test_module_renders_commits_once_and_then_reports_no_change(args, tmp_path, 
     assert first["changed"] is True and first["commit"] and not first.get("failed")
     kinds = sorted(set(leaf["kind"] for leaf in first["leaves"]))
     assert kinds == ["knowledge", "skills"]
-    assert {s["category"] for s in first["skipped"]} == {"conflicting-declaration", "resource-limit"}
+    assert {s["category"] for s in first["left_out"]} == {"conflicting-declaration", "resource-limit"}
+    assert "skipped" not in first
     leaf = next(leaf for leaf in first["leaves"] if leaf["kind"] == "knowledge")
     data = yaml.safe_load((tmp_path / "taxonomy" / leaf["path"]).read_text())
     assert data["document"]["commit"] == leaf["document_commit"] == _commits(tmp_path / "docs")[0]

@@ -44,17 +44,20 @@ def test_tarball_has_no_test_standins_caches_or_venvs(built: Path) -> None:
 
 def test_installs_offline_and_every_module_and_role_is_found(built: Path, tmp_path: Path) -> None:
     dest = tmp_path / "collections"
-    _run([str(BIN / "ansible-galaxy"), "collection", "install", "--no-deps", "-p", str(dest), str(built)])
+    # An empty collections path and no ansible.cfg: nothing of the checkout may be found.
+    empty_cfg = tmp_path / "ansible.cfg"
+    empty_cfg.write_text("[defaults]\n", encoding="utf-8")
+    env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=str(dest), ANSIBLE_CONFIG=str(empty_cfg))
+    _run([str(BIN / "ansible-galaxy"), "collection", "install", "--no-deps", "-p", str(dest), str(built)], env=env, cwd=str(tmp_path))
     installed = dest / "ansible_collections" / "autoport" / "zos"
     assert (installed / "MANIFEST.json").is_file()
-    env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=str(dest), ANSIBLE_CONFIG="/dev/null")
     modules = sorted(p.stem for p in (REPO / "plugins" / "modules").glob("*.py") if p.stem != "__init__")
     assert modules, "the collection ships no module"
-    listing = _run([str(BIN / "ansible-doc"), "-t", "module", "-l", "autoport.zos"], env=env).stdout
+    listing = _run([str(BIN / "ansible-doc"), "-t", "module", "-l", "autoport.zos"], env=env, cwd=str(tmp_path)).stdout
     for module in modules:
         assert "autoport.zos.%s" % module in listing
-        doc = _run([str(BIN / "ansible-doc"), "-t", "module", "autoport.zos.%s" % module], env=env).stdout
+        doc = _run([str(BIN / "ansible-doc"), "-t", "module", "autoport.zos.%s" % module], env=env, cwd=str(tmp_path)).stdout
         assert "OPTIONS" in doc and "RETURN VALUES" in doc, module
     for role in sorted(p.name for p in (REPO / "roles").iterdir() if (p / "meta" / "argument_specs.yml").is_file()):
-        doc = _run([str(BIN / "ansible-doc"), "-t", "role", "autoport.zos.%s" % role], env=env).stdout
+        doc = _run([str(BIN / "ansible-doc"), "-t", "role", "autoport.zos.%s" % role], env=env, cwd=str(tmp_path)).stdout
         assert "ENTRY POINT" in doc.upper(), role

@@ -16,7 +16,7 @@ def test_ansible_lint_reports_the_wrong_option(tmp_path: Path) -> None:
     env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH="%s:%s" % (COLLECTIONS, STANDIN), ANSIBLE_CONFIG=str(REPO / "ansible.cfg"))
     config = tmp_path / "lint.yml"
     # The repo's config excludes this fixture from the normal lint run; lint it on its own here.
-    config.write_text("profile: production\noffline: true\n", encoding="utf-8")
+    config.write_text("profile: production\noffline: true\nenable_list: [args]\nwarn_list: []\n", encoding="utf-8")
     proc = subprocess.run(
         [str(Path(sys.executable).parent / "ansible-lint"), "-c", str(config), "--nocolor", str(BAD)],
         capture_output=True, text=True, cwd=str(REPO), env=env, check=False,

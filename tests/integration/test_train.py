@@ -72,7 +72,9 @@ def trained(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     extravars = {
         "ilab_train_taxonomy_src": str(taxonomy),
         "ilab_train_output_dir": str(output),
-        "ilab_train_run_name": "e2e",
+        # A fresh work area each session: generation, training, conversion and chat really run.
+        # The ilab environment and the models stay cached under ~/.cache/autoport/ilab.
+        "ilab_train_workdir": str(base / "work"),
         "ilab_train_chat_question": QUESTION,
     }
     started = time.time()
@@ -82,7 +84,7 @@ def trained(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     started = time.time()
     second = run_playbook("train.yml", extravars, private_data_dir=str(base / "run2"))
     second_seconds = time.time() - started
-    return {"first": first, "second": second, "output": output, "seconds": (first_seconds, second_seconds)}
+    return {"first": first, "second": second, "output": output, "seconds": (first_seconds, second_seconds), "extravars": extravars}
 
 
 def test_trained_gguf_exists_and_loads(trained: dict[str, Any]) -> None:
@@ -93,14 +95,18 @@ def test_trained_gguf_exists_and_loads(trained: dict[str, Any]) -> None:
     assert gguf.read_bytes()[:4] == b"GGUF"
     python = fact(first, "Publish the environment to the other roles", "ilab_env_python_path")
     probe = (
-        "import sys, llama_cpp\n"
+        "import json, sys, llama_cpp\n"
         "llm = llama_cpp.Llama(model_path=sys.argv[1], n_ctx=512, verbose=False)\n"
-        "out = llm.create_completion('<|user|>\\nWhat is z/OS?\\n<|assistant|>\\n', max_tokens=8, temperature=0)\n"
+        # End-of-text is held back so the model must produce eight tokens of text.
+        "out = llm.create_completion('Porting a C program to z/OS', max_tokens=8, temperature=0, logit_bias={llm.token_eos(): -100.0})\n"
+        "print(json.dumps(out['choices'][0]['text']))\n"
         "print(out['usage']['completion_tokens'])\n"
     )
-    loaded = subprocess.run([python, "-c", probe, str(gguf)], capture_output=True, text=True, timeout=300)
+    loaded = subprocess.run([python, "-c", probe, str(gguf)], capture_output=True, text=True, timeout=300, check=False)
     assert loaded.returncode == 0, loaded.stderr[-2000:]
-    assert int(loaded.stdout.strip().splitlines()[-1]) > 0
+    text, tokens = loaded.stdout.strip().splitlines()[-2:]
+    assert int(tokens) == 8
+    assert json.loads(text).strip()
 
 
 def test_chat_answer_is_recorded(trained: dict[str, Any]) -> None:
@@ -140,12 +146,28 @@ def test_second_run_changes_nothing(trained: dict[str, Any]) -> None:
     assert second.set_stats["ilab_samples_generated"] == trained["first"].set_stats["ilab_samples_generated"]
 
 
+def test_a_question_from_the_curated_test_split_reruns_only_the_chat_check(trained: dict[str, Any], tmp_path: Path) -> None:
+    # The curate stage's held-out split, InstructLab messages format: its first user turn is asked.
+    split = tmp_path / "test_messages.jsonl"
+    user = "Port: lua. File: src/loslib.c. Phase: build.\n\nHow do you fix this build error in src/loslib.c when porting lua to z/OS?"
+    line = {"messages": [{"role": "system", "content": "s"}, {"role": "user", "content": user}, {"role": "assistant", "content": "a"}]}
+    split.write_text("\n" + json.dumps(line) + "\n", encoding="utf-8")
+    variables = dict(trained["extravars"], ilab_train_chat_question="", ilab_train_chat_test_split=str(split))
+    third = run_playbook("train.yml", variables, private_data_dir=str(tmp_path / "run3"))
+    assert_ok(third)
+    assert "Run the chat check" in third.changed_tasks()
+    assert not [task for task in started_tasks(third) if task.startswith(EXPENSIVE)]
+    transcript = json.loads((trained["output"] / "report" / "chat.json").read_text(encoding="utf-8"))
+    assert transcript["question"] == user
+    assert transcript["answer"].strip()
+
+
 def run_bad(tmp_path: Path, **extravars: Any) -> RunResult:
     taxonomy = extravars.pop("taxonomy", None) or git_repo(taxonomy_copy(tmp_path))
     variables = {
         "ilab_train_taxonomy_src": str(taxonomy),
         "ilab_train_output_dir": str(tmp_path / "output"),
-        "ilab_train_run_name": "e2e-bad-input",
+        "ilab_train_workdir": str(tmp_path / "work"),
     }
     variables.update(extravars)
     run = run_playbook("train.yml", variables, private_data_dir=str(tmp_path / "run"))

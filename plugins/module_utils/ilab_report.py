@@ -1,0 +1,213 @@
+# -*- coding: utf-8 -*-
+# Copyright: autoport.zos contributors
+# Apache License 2.0 (see LICENSE)
+"""The run report of an InstructLab training run: what was generated, kept, learnt and answered.
+
+Reads what `ilab data generate` leaves in its output folder (one folder per run with
+generated_*/ raw LLM outputs, train_*.jsonl and messages_*.jsonl kept for training,
+test_*.jsonl seed examples), the training log (Hugging Face Trainer prints
+{'loss': ...} and a final {'train_loss': ...}) and the chat check's JSON transcript,
+and writes report.json plus a short report.md.
+
+Standard library only: this runs on the AI host.
+"""
+
+from __future__ import annotations
+
+import glob
+import json
+import os
+import tempfile
+from typing import Any, Iterable, Mapping
+
+from ansible_collections.autoport.zos.plugins.module_utils.ilab_progress import LOSS, clean_text
+
+MAX_LOG_BYTES = 8 * 1024 * 1024
+MAX_LINE_BYTES = 4 * 1024 * 1024
+
+
+class ReportError(Exception):
+    """An input of the report is unusable; the message names it."""
+
+
+def count_jsonl(path: str) -> tuple[int, int]:
+    """(valid JSON object lines, invalid lines) of a JSONL file. Blank lines are ignored."""
+    valid = 0
+    invalid = 0
+    try:
+        with open(path, "rb") as handle:
+            for raw in handle:
+                if not raw.strip():
+                    continue
+                if len(raw) > MAX_LINE_BYTES:
+                    invalid += 1
+                    continue
+                try:
+                    item = json.loads(raw.decode("utf-8"))
+                except (UnicodeDecodeError, ValueError):
+                    invalid += 1
+                    continue
+                if isinstance(item, dict):
+                    valid += 1
+                else:
+                    invalid += 1
+    except OSError as exc:
+        raise ReportError("%s: cannot be read (%s)" % (path, exc.strerror or exc))
+    return valid, invalid
+
+
+def _sum_lines(paths: Iterable[str]) -> tuple[int, int]:
+    valid = invalid = 0
+    for path in paths:
+        good, bad = count_jsonl(path)
+        valid += good
+        invalid += bad
+    return valid, invalid
+
+
+def latest_generation_dir(datasets_dir: str) -> str | None:
+    """The newest run folder `ilab data generate` wrote (holding train_*.jsonl), or None."""
+    candidates = [os.path.dirname(p) for p in glob.glob(os.path.join(datasets_dir, "*", "train_*.jsonl"))]
+    candidates += [datasets_dir] if glob.glob(os.path.join(datasets_dir, "train_*.jsonl")) else []
+    if not candidates:
+        return None
+    return max(set(candidates), key=lambda d: (os.path.getmtime(d), d))
+
+
+def summarize_generation(run_dir: str) -> dict[str, Any]:
+    """Counts of one generation run: seeds, raw generated samples, kept (train), rejected, test."""
+    if not os.path.isdir(run_dir):
+        raise ReportError("%s: generation output folder does not exist" % run_dir)
+
+    def files(pattern: str) -> list[str]:
+        return sorted(glob.glob(os.path.join(run_dir, pattern)))
+
+    train_files = files("train_*.jsonl")
+    if not train_files:
+        raise ReportError("%s: no train_*.jsonl (did `ilab data generate` finish?)" % run_dir)
+    seeds = _sum_lines(files("preprocessed_*/*.jsonl"))[0]
+    generated, generated_bad = _sum_lines(files("generated_*/*.jsonl"))
+    kept, kept_bad = _sum_lines(train_files)
+    test = _sum_lines(files("test_*.jsonl"))[0]
+    messages = _sum_lines(files("messages_*.jsonl"))[0]
+    empty = 0
+    with open(train_files[-1], "rb") as handle:
+        for raw in handle:
+            try:
+                item = json.loads(raw.decode("utf-8")) if raw.strip() else None
+            except (UnicodeDecodeError, ValueError):
+                continue
+            if isinstance(item, dict) and not (str(item.get("user") or "").strip() and str(item.get("assistant") or "").strip()):
+                empty += 1
+    return {
+        "run_dir": run_dir,
+        "seed_examples": seeds,
+        "generated": generated,
+        "kept": kept,
+        # Raw outputs the pipeline dropped (filters, duplicates, unparsable answers).
+        "rejected": max(generated - kept, 0) + generated_bad + kept_bad,
+        "kept_with_empty_turn": empty,
+        "messages": messages,
+        "test": test,
+        "train_file": train_files[-1],
+        "test_file": (files("test_*.jsonl") or [""])[-1],
+    }
+
+
+def parse_training_log(path: str) -> dict[str, Any]:
+    """Losses the Hugging Face Trainer printed: every step loss, the final train_loss."""
+    try:
+        size = os.path.getsize(path)
+        with open(path, "rb") as handle:
+            handle.seek(max(0, size - MAX_LOG_BYTES))
+            text = clean_text(handle.read(MAX_LOG_BYTES))
+    except OSError as exc:
+        raise ReportError("%s: training log cannot be read (%s)" % (path, exc.strerror or exc))
+    losses = []
+    train_loss = None
+    for match in LOSS.finditer(text):
+        try:
+            value = float(match.group("value"))
+        except ValueError:
+            continue
+        if match.group("key") == "train_loss":
+            train_loss = value
+        else:
+            losses.append(value)
+    return {"step_losses": losses, "train_loss": train_loss, "final_loss": train_loss if train_loss is not None else (losses[-1] if losses else None)}
+
+
+def read_transcript(path: str) -> dict[str, Any]:
+    try:
+        with open(path, "r", encoding="utf-8") as handle:
+            data = json.load(handle)
+    except (OSError, ValueError, UnicodeDecodeError) as exc:
+        raise ReportError("%s: chat transcript is not readable JSON (%s)" % (path, exc))
+    if not isinstance(data, dict):
+        raise ReportError("%s: chat transcript is not a JSON object" % path)
+    return data
+
+
+def build_report(
+    generation: Mapping[str, Any],
+    training: Mapping[str, Any],
+    chat: Mapping[str, Any],
+    settings: Mapping[str, Any],
+    steps: Mapping[str, Any],
+) -> dict[str, Any]:
+    return {
+        "format": 1,
+        "samples": {k: generation.get(k) for k in ("seed_examples", "generated", "kept", "rejected", "kept_with_empty_turn", "test")},
+        "training": {
+            "final_loss": training.get("final_loss"),
+            "train_loss": training.get("train_loss"),
+            "steps_logged": len(training.get("step_losses") or []),
+        },
+        "chat": {k: chat.get(k) for k in ("question", "answer", "model", "seconds", "tokens")},
+        "settings": dict(settings),
+        "steps": dict(steps),
+    }
+
+
+def render_markdown(report: Mapping[str, Any]) -> str:
+    samples = report.get("samples", {})
+    training = report.get("training", {})
+    chat = report.get("chat", {})
+    lines = [
+        "# InstructLab run report",
+        "",
+        "| samples | count |",
+        "| --- | --- |",
+    ]
+    for key in ("seed_examples", "generated", "kept", "rejected", "kept_with_empty_turn", "test"):
+        lines.append("| %s | %s |" % (key.replace("_", " "), samples.get(key)))
+    loss = training.get("final_loss")
+    lines += ["", "Training loss: %s" % ("%.4f" % loss if isinstance(loss, (int, float)) else "not reported"), ""]
+    steps = report.get("steps") or {}
+    if steps:
+        lines += ["| step | ran | seconds |", "| --- | --- | --- |"]
+        for name, info in steps.items():
+            info = info if isinstance(info, Mapping) else {}
+            lines.append("| %s | %s | %s |" % (name, info.get("ran"), info.get("seconds")))
+        lines.append("")
+    lines += ["## Chat check", "", "Model: %s" % chat.get("model"), "", "**Q:** %s" % chat.get("question"), "", "**A:** %s" % chat.get("answer"), ""]
+    return "\n".join(lines)
+
+
+def write_if_changed(path: str, text: str, check_mode: bool = False) -> bool:
+    """Atomic write; False (and no write) when the file already holds exactly this text."""
+    try:
+        with open(path, "r", encoding="utf-8") as handle:
+            if handle.read() == text:
+                return False
+    except (FileNotFoundError, UnicodeDecodeError):
+        pass
+    if check_mode:
+        return True
+    directory = os.path.dirname(os.path.abspath(path))
+    os.makedirs(directory, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=".report-", dir=directory)
+    with os.fdopen(fd, "w", encoding="utf-8") as handle:
+        handle.write(text)
+    os.replace(tmp, path)
+    return True

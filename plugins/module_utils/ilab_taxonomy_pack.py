@@ -1,0 +1,114 @@
+# -*- coding: utf-8 -*-
+# Copyright: autoport.zos contributors
+# Apache License 2.0 (see LICENSE)
+"""Pack a taxonomy working tree into a byte-for-byte reproducible tar.
+
+The taxonomy stage leaves a git repository on the controller; the AI host needs the same
+files as a git repository of its own (`ilab taxonomy diff` and `ilab data generate`
+need git). A tar with sorted members, fixed mtimes, owners and modes is identical for
+identical content, so copying it is idempotent and its sha256 keys the host's stamp.
+
+Which files: in a git repository, what `git ls-files --cached --others --exclude-standard`
+lists (tracked and untracked, not ignored: ilab counts untracked files too); otherwise
+every regular file. Never .git itself, never symlinks leaving the tree, never special files.
+
+Standard library only.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import os
+import stat
+import tarfile
+import tempfile
+from typing import Iterable
+
+MAX_FILE_BYTES = 64 * 1024 * 1024
+MAX_FILES = 200000
+
+
+class PackError(Exception):
+    """The tree cannot be packed; the message names the file or folder."""
+
+
+def walk_files(root: str) -> list[str]:
+    """Relative paths of the regular files under root (no .git), sorted."""
+    found = []
+    for current, dirs, files in os.walk(root, followlinks=False):
+        dirs[:] = sorted(d for d in dirs if d != ".git")
+        for name in files:
+            found.append(os.path.relpath(os.path.join(current, name), root))
+    return sorted(found)
+
+
+def safe_members(root: str, names: Iterable[str]) -> list[str]:
+    """Validate relative names: inside root, regular files (or symlinks to files inside root)."""
+    real_root = os.path.realpath(root)
+    members = []
+    for name in sorted(set(names)):
+        if not name or name.startswith("/") or name.split("/")[0] == ".git" or ".." in name.split("/"):
+            raise PackError("%s: refusing path %r (absolute, .git or outside the tree)" % (root, name))
+        full = os.path.join(root, name)
+        real = os.path.realpath(full)
+        if not (real == real_root or real.startswith(real_root + os.sep)):
+            raise PackError("%s: %s points outside the taxonomy (%s)" % (root, name, real))
+        try:
+            info = os.stat(full)
+        except FileNotFoundError:
+            # Listed by git but deleted in the working tree: not part of the taxonomy now.
+            continue
+        if not stat.S_ISREG(info.st_mode):
+            raise PackError("%s: %s is not a regular file" % (root, name))
+        if info.st_size > MAX_FILE_BYTES:
+            raise PackError("%s: %s is %d bytes, larger than the %d a taxonomy file may have" % (root, name, info.st_size, MAX_FILE_BYTES))
+        members.append(name)
+    if len(members) > MAX_FILES:
+        raise PackError("%s: %d files is more than a taxonomy may hold (%d)" % (root, len(members), MAX_FILES))
+    return members
+
+
+def build_tar(root: str, members: Iterable[str]) -> bytes:
+    """The reproducible tar (uncompressed) of the given members."""
+    buffer = io.BytesIO()
+    with tarfile.open(fileobj=buffer, mode="w", format=tarfile.PAX_FORMAT) as archive:
+        for name in members:
+            with open(os.path.join(root, name), "rb") as handle:
+                data = handle.read()
+            info = tarfile.TarInfo(name)
+            info.size = len(data)
+            info.mtime = 0
+            info.mode = 0o644
+            info.uid = info.gid = 0
+            info.uname = info.gname = ""
+            archive.addfile(info, io.BytesIO(data))
+    return buffer.getvalue()
+
+
+def write_if_changed(dest: str, data: bytes, check_mode: bool = False) -> bool:
+    try:
+        with open(dest, "rb") as handle:
+            if handle.read() == data:
+                return False
+    except FileNotFoundError:
+        pass
+    if check_mode:
+        return True
+    directory = os.path.dirname(os.path.abspath(dest))
+    os.makedirs(directory, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=".taxonomy-", dir=directory)
+    with os.fdopen(fd, "wb") as handle:
+        handle.write(data)
+    os.replace(tmp, dest)
+    return True
+
+
+def pack(root: str, names: Iterable[str], dest: str, check_mode: bool = False) -> dict:
+    """Pack names (relative to root) into dest; returns {"changed", "sha256", "files", "members"}."""
+    if not os.path.isdir(root):
+        raise PackError("%s: taxonomy folder does not exist" % root)
+    members = safe_members(root, names)
+    data = build_tar(root, members)
+    changed = write_if_changed(dest, data, check_mode)
+    return {"changed": changed, "sha256": hashlib.sha256(data).hexdigest(), "files": len(members), "members": members}

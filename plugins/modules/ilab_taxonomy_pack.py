@@ -1,0 +1,122 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: autoport.zos contributors
+# Apache License 2.0 (see LICENSE)
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+DOCUMENTATION = r"""
+module: ilab_taxonomy_pack
+short_description: Pack an InstructLab taxonomy tree into a reproducible tar for the AI host
+version_added: "0.1.0"
+description:
+  - Packs the files of a taxonomy folder into an uncompressed tar whose bytes depend only on the
+    file names and contents (sorted members, mtime 0, owner root, mode 0644), so copying it to the
+    AI host is idempotent and its sha256 identifies the taxonomy.
+  - In a git repository the files are those C(git ls-files --cached --others --exclude-standard)
+    lists (ilab counts untracked files too); elsewhere every regular file. C(.git) is never packed.
+  - Refuses paths leaving the tree, special files and files over 64 MiB, naming the file.
+  - Usually run on the controller (C(delegate_to=localhost)).
+author:
+  - autoport.zos contributors (@autoport)
+options:
+  src:
+    description: The taxonomy folder.
+    type: path
+    required: true
+  dest:
+    description: The tar file to write.
+    type: path
+    required: true
+attributes:
+  check_mode:
+    description: Can run in check_mode and return changed status prediction without modifying target.
+    support: full
+  diff_mode:
+    description: Will return details on what has changed (or possibly needs changing in check_mode), when in diff mode.
+    support: none
+  platform:
+    description: Target OS/families that can be operated against.
+    support: full
+    platforms: posix
+"""
+
+EXAMPLES = r"""
+- name: Pack the taxonomy on the controller
+  autoport.zos.ilab_taxonomy_pack:
+    src: /srv/autoport/output/taxonomy
+    dest: /srv/autoport/output/ilab/taxonomy.tar
+  delegate_to: localhost
+  register: taxonomy_pack
+"""
+
+RETURN = r"""
+sha256:
+  description: sha256 of the tar.
+  returned: always
+  type: str
+  sample: 0c1e2b7d0e4b8f9e7a1c3d2b5a6f7e8d9c0b1a2f3e4d5c6b7a8f9e0d1c2b4f1c
+files:
+  description: Number of files packed.
+  returned: always
+  type: int
+  sample: 12
+members:
+  description: Relative paths packed, sorted.
+  returned: always
+  type: list
+  elements: str
+  sample: ["compositional_skills/engineering/zos_porting/qna.yaml"]
+git_head:
+  description: Commit of the taxonomy repository's HEAD, or an empty string when it is not a git repository or has no commit.
+  returned: always
+  type: str
+  sample: 3f2a9c0d1e
+"""
+
+import os
+
+from ansible.module_utils.basic import AnsibleModule
+
+from ansible_collections.autoport.zos.plugins.module_utils.ilab_taxonomy_pack import PackError, pack, walk_files
+
+
+def run_module():
+    module = AnsibleModule(
+        argument_spec=dict(
+            src=dict(type="path", required=True),
+            dest=dict(type="path", required=True),
+        ),
+        supports_check_mode=True,
+    )
+    src = module.params["src"]
+    if not os.path.isdir(src):
+        module.fail_json(msg="%s: taxonomy folder does not exist (run the taxonomy stage, or set ilab_train_taxonomy_src)" % src)
+    git_head = ""
+    if os.path.exists(os.path.join(src, ".git")):
+        git = module.get_bin_path("git", required=True)
+        rc, out, err = module.run_command([git, "-C", src, "ls-files", "-z", "--cached", "--others", "--exclude-standard"])
+        if rc != 0:
+            module.fail_json(msg="%s: git ls-files failed: %s" % (src, err.strip()))
+        names = [name for name in out.split("\0") if name]
+        rc, head, _err = module.run_command([git, "-C", src, "rev-parse", "--verify", "-q", "HEAD"])
+        git_head = head.strip() if rc == 0 else ""
+    else:
+        names = walk_files(src)
+    try:
+        result = pack(src, names, module.params["dest"], check_mode=module.check_mode)
+    except (PackError, OSError) as exc:
+        module.fail_json(msg=str(exc))
+    if not result["files"]:
+        module.fail_json(msg="%s: the taxonomy holds no files" % src)
+    module.exit_json(git_head=git_head, **result)
+
+
+def main():
+    run_module()
+
+
+if __name__ == "__main__":
+    main()

@@ -104,6 +104,12 @@ def write_if_changed(dest: str, data: bytes, check_mode: bool = False) -> bool:
     return True
 
 
+def select_trees(names: Iterable[str], include: Iterable[str]) -> list:
+    """Keep files under the included top-level folders, and every file at the top."""
+    wanted = set(include)
+    return [name for name in names if "/" not in name.strip("/") or name.split("/", 1)[0] in wanted]
+
+
 def pack(root: str, names: Iterable[str], dest: str, check_mode: bool = False) -> dict:
     """Pack names (relative to root) into dest; returns {"changed", "sha256", "files", "members"}."""
     if not os.path.isdir(root):

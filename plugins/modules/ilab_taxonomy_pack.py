@@ -30,6 +30,13 @@ options:
     description: The tar file to write.
     type: path
     required: true
+  include:
+    description:
+      - Top-level folders of the taxonomy to pack; other files at the top (README, attribution) are always packed.
+      - Leave C(knowledge) out on hosts that cannot download docling's document models (ilab needs them for knowledge).
+    type: list
+    elements: str
+    default: [compositional_skills, knowledge]
 attributes:
   check_mode:
     description: Can run in check_mode and return changed status prediction without modifying target.
@@ -80,7 +87,7 @@ import os
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.autoport.zos.plugins.module_utils.ilab_taxonomy_pack import PackError, pack, walk_files
+from ansible_collections.autoport.zos.plugins.module_utils.ilab_taxonomy_pack import PackError, pack, select_trees, walk_files
 
 
 def run_module():
@@ -88,6 +95,7 @@ def run_module():
         argument_spec=dict(
             src=dict(type="path", required=True),
             dest=dict(type="path", required=True),
+            include=dict(type="list", elements="str", default=["compositional_skills", "knowledge"]),
         ),
         supports_check_mode=True,
     )
@@ -105,6 +113,7 @@ def run_module():
         git_head = head.strip() if rc == 0 else ""
     else:
         names = walk_files(src)
+    names = select_trees(names, module.params["include"])
     try:
         result = pack(src, names, module.params["dest"], check_mode=module.check_mode)
     except (PackError, OSError) as exc:

@@ -110,3 +110,11 @@ def test_git_listing_includes_untracked_and_skips_ignored(taxonomy: Path, tmp_pa
     ).stdout.split("\0")
     result = pack(str(taxonomy), [n for n in listed if n], str(tmp_path / "t.tar"))
     assert result["members"] == [".gitignore", "compositional_skills/engineering/zos_porting/qna.yaml", "knowledge/qna.yaml"]
+
+
+def test_select_trees_keeps_included_folders_and_top_files():
+    from ansible_collections.autoport.zos.plugins.module_utils.ilab_taxonomy_pack import select_trees
+
+    names = ["README.md", "compositional_skills/a/qna.yaml", "knowledge/b/qna.yaml", "docs/x.md"]
+    assert select_trees(names, ["compositional_skills"]) == ["README.md", "compositional_skills/a/qna.yaml"]
+    assert select_trees(names, ["compositional_skills", "knowledge"]) == names[:3]

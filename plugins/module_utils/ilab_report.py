@@ -17,9 +17,9 @@ from __future__ import annotations
 import glob
 import json
 import os
-import tempfile
 from typing import Any, Iterable, Mapping
 
+from ansible_collections.autoport.zos.plugins.module_utils.atomic_file import OutputError, write_if_changed as _write_bytes_if_changed
 from ansible_collections.autoport.zos.plugins.module_utils.ilab_progress import LOSS, clean_text
 
 MAX_LOG_BYTES = 8 * 1024 * 1024
@@ -195,19 +195,8 @@ def render_markdown(report: Mapping[str, Any]) -> str:
 
 
 def write_if_changed(path: str, text: str, check_mode: bool = False) -> bool:
-    """Atomic write; False (and no write) when the file already holds exactly this text."""
+    """The shared atomic write (atomic_file) for UTF-8 text, its error as a ReportError naming path."""
     try:
-        with open(path, "r", encoding="utf-8") as handle:
-            if handle.read() == text:
-                return False
-    except (FileNotFoundError, UnicodeDecodeError):
-        pass
-    if check_mode:
-        return True
-    directory = os.path.dirname(os.path.abspath(path))
-    os.makedirs(directory, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=".report-", dir=directory)
-    with os.fdopen(fd, "w", encoding="utf-8") as handle:
-        handle.write(text)
-    os.replace(tmp, path)
-    return True
+        return _write_bytes_if_changed(path, text.encode("utf-8"), check_mode)
+    except OutputError as exc:
+        raise ReportError(str(exc))

@@ -22,8 +22,9 @@ import io
 import os
 import stat
 import tarfile
-import tempfile
 from typing import Iterable
+
+from ansible_collections.autoport.zos.plugins.module_utils.atomic_file import OutputError, write_if_changed as _write_bytes_if_changed
 
 MAX_FILE_BYTES = 64 * 1024 * 1024
 MAX_FILES = 200000
@@ -87,21 +88,11 @@ def build_tar(root: str, members: Iterable[str]) -> bytes:
 
 
 def write_if_changed(dest: str, data: bytes, check_mode: bool = False) -> bool:
+    """The shared atomic write (atomic_file), with its error as a PackError naming dest."""
     try:
-        with open(dest, "rb") as handle:
-            if handle.read() == data:
-                return False
-    except FileNotFoundError:
-        pass
-    if check_mode:
-        return True
-    directory = os.path.dirname(os.path.abspath(dest))
-    os.makedirs(directory, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=".taxonomy-", dir=directory)
-    with os.fdopen(fd, "wb") as handle:
-        handle.write(data)
-    os.replace(tmp, dest)
-    return True
+        return _write_bytes_if_changed(dest, data, check_mode)
+    except OutputError as exc:
+        raise PackError(str(exc))
 
 
 def select_trees(names: Iterable[str], include: Iterable[str]) -> list:

@@ -13,7 +13,8 @@ import hashlib
 import io
 import os
 import tarfile
-import tempfile
+
+from ansible_collections.autoport.zos.plugins.module_utils.atomic_file import OutputError, write_if_changed
 
 # Version-control metadata is not part of a port; everything else is.
 SKIP_NAMES = (".git",)
@@ -72,12 +73,9 @@ def pack_port(src: str, dest: str, check_mode: bool = False) -> dict:
         with open(dest, "rb") as handle:
             current = hashlib.sha1(handle.read()).hexdigest()
     changed = current != checksum
-    if changed and not check_mode:
-        parent = os.path.dirname(os.path.abspath(dest))
-        os.makedirs(parent, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=parent, prefix=".port_pack.")
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, dest)
+    if changed:
+        try:
+            write_if_changed(dest, data, check_mode)
+        except OutputError as exc:
+            raise PortPackError(str(exc))
     return {"changed": changed, "dest": dest, "checksum": checksum, "size": len(data)}

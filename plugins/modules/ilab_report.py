@@ -156,8 +156,11 @@ def run_module():
     report = build_report(generation, training, chat, params["settings"], steps)
     json_path = os.path.join(params["dest"], "report.json")
     md_path = os.path.join(params["dest"], "report.md")
-    changed = write_if_changed(json_path, json.dumps(report, indent=1, sort_keys=True) + "\n", module.check_mode)
-    changed = write_if_changed(md_path, render_markdown(report), module.check_mode) or changed
+    try:
+        changed = write_if_changed(json_path, json.dumps(report, indent=1, sort_keys=True) + "\n", module.check_mode)
+        changed = write_if_changed(md_path, render_markdown(report), module.check_mode) or changed
+    except ReportError as exc:
+        module.fail_json(msg=str(exc))
     module.exit_json(
         changed=changed,
         report=report,

@@ -52,7 +52,7 @@ integration: venv
 
 e2e: venv
 	@echo "== end to end (InstructLab included)"
-	@ANSIBLE_COLLECTIONS_PATH=$(COLLECTIONS):$(STANDIN) $(BIN)/pytest -q -p no:cacheprovider tests/integration -m e2e
+	@$(BIN)/pytest -q -p no:cacheprovider tests/integration -m e2e
 
 test: unit lint sanity integration e2e
 	@echo "== all checks passed"

@@ -46,7 +46,11 @@ FAMILY_SOURCES = {
 # Kinds of evidence behind an entry.
 _IBM = "IBM documentation page"
 _SUPPORT = "IBM support page"
-_QUOTED = "IBM text quoted in a public build file"
+# Quoted texts: CCN3296, CCN3944, CCN3963 in mksh's Build.sh; CCN3196-CCN3997 warnings in
+# the comments of a public z/OS makefile; CCN3211, CCN3766 in eclipse-openj9/openj9#10208.
+_QUOTED = "IBM text quoted in a public build file or issue thread"
+# IEW2278I, IEW2322I in binder listings published in public gists and vendor articles.
+_LISTING = "binder listing published with its output"
 _CORPUS = "shared corpus message"
 _EARLIER = "earlier number table (XL C 1506-nnn numbering), text not re-read here"
 
@@ -100,8 +104,8 @@ _CCN = {
 
 # Binder ids are quoted with their severity letter (IEW2456E); the table keys omit it.
 _IEW = {
-    "IEW2278": ("other", False, "INVOCATION PARAMETERS - &1", _QUOTED),
-    "IEW2322": ("other", False, "(echo of a binder control statement)", _QUOTED),
+    "IEW2278": ("other", False, "INVOCATION PARAMETERS - &1", _LISTING),
+    "IEW2322": ("other", False, "(echo of a binder control statement)", _LISTING),
     "IEW2416": ("conflicting-declaration", False, "SECTION &1 CONFLICTS WITH AN EXISTING EXTERNAL LABEL OF THE SAME NAME.", _CORPUS),
     "IEW2454": ("unresolved-symbol", False, "SYMBOL &1 UNRESOLVED. NO AUTOCALL (NCAL) SPECIFIED.", _SUPPORT),
     "IEW2456": ("unresolved-symbol", False, "SYMBOL &1 UNRESOLVED. MEMBER COULD NOT BE INCLUDED FROM THE DESIGNATED CALL LIBRARY.", _SUPPORT),

@@ -46,7 +46,8 @@ FAMILY_SOURCES = {
 # Kinds of evidence behind an entry.
 _IBM = "IBM documentation page"
 _SUPPORT = "IBM support page"
-# Quoted texts: CCN3296, CCN3944, CCN3963 in mksh's Build.sh; CCN3196-CCN3997 warnings in
+# Quoted texts: CCN3296, CCN3944, CCN3963, CCN3290, CCN4108 in mksh's Build.sh; CCN3159,
+# CCN4108 in perl's hints/os390.sh; CCN3196-CCN3997 warnings in
 # the comments of a public z/OS makefile; CCN3211, CCN3766 in eclipse-openj9/openj9#10208.
 _QUOTED = "IBM text quoted in a public build file or issue thread"
 # IEW2278I, IEW2322I in binder listings published in public gists and vendor articles.
@@ -70,10 +71,12 @@ _CCN = {
     "CCN3045": ("undeclared-identifier", False, "Undeclared identifier &1.", _CORPUS),
     "CCN3068": ("type-error", False, "Operation between types \"&1\" and \"&2\" is not allowed.", _EARLIER),
     "CCN3196": ("type-error", False, "Initialization between types \"&1\" and \"&2\" is not allowed.", _QUOTED),
+    "CCN3159": ("type-error", False, "Bit field type specified for &1 is not valid. Type &2 assumed.", _QUOTED),
     "CCN3205": ("unsupported-feature", False, "#error directive text.", _EARLIER),
     "CCN3211": ("other", False, "Parameter list must be empty, or consist of one or more identifiers separated by commas.", _QUOTED),
     "CCN3224": ("unsupported-feature", False, "Incorrect pragma ignored.", _QUOTED),
     "CCN3280": ("type-error", False, "Function argument assignment between types \"&1\" and \"&2\" is not allowed.", _QUOTED),
+    "CCN3290": ("other", False, "Unknown macro name &1 on #undef directive.", _QUOTED),
     "CCN3296": ("missing-header", False, "#include file &1 not found.", _QUOTED),
     "CCN3300": ("resource-limit", False, "Insufficient storage available to complete the compilation.", _EARLIER),
     "CCN3304": ("implicit-function", False, "No function prototype given for \"&1\".", _QUOTED),
@@ -100,6 +103,7 @@ _CCN = {
     "CCN3944": ("unsupported-feature", False, "Attribute \"&1\" is not supported and is ignored.", _QUOTED),
     "CCN3963": ("unsupported-feature", False, "The attribute \"&1\" is not a valid variable attribute and is ignored.", _QUOTED),
     "CCN3997": ("other", False, "Structure members cannot follow a flexible array member/zero extent array.", _QUOTED),
+    "CCN4108": ("unsupported-feature", False, "The use of keyword &1 is non-portable.", _QUOTED),
 }
 
 # Binder ids are quoted with their severity letter (IEW2456E); the table keys omit it.
@@ -114,8 +118,21 @@ _IEW = {
     "IEW2756": ("resource-limit", False, "SPACE IS NOT AVAILABLE", _CORPUS),
 }
 
-_CEE = {
-    "CEE3206": ("runtime", False, "The system detected a specification exception.", _IBM),
+# CEE3201-CEE3215: program interrupts. IBM lists the conditions CEE341-CEE34F (operation,
+# privileged operation, execute, protection, addressing, specification, data, fixed-point
+# overflow and divide, decimal overflow and divide, exponent overflow and underflow,
+# significance, floating-point divide); a condition's message number is its symbolic
+# code read in base 32 (CEE348 is message 3208, as IBM's table of arithmetic interrupts
+# states), and IBM quotes CEE3206S, CEE3209S, CEE3210S and CEE3211S with these texts.
+_INTERRUPTS = ("operation", "privileged-operation", "execute", "protection", "addressing", "specification", "data",
+               "fixed-point overflow", "fixed-point divide", "decimal-overflow", "decimal-divide", "exponent-overflow",
+               "exponent-underflow", "significance", "floating-point divide")
+
+_CEE = dict(("CEE%d" % (3201 + index), ("runtime", False, "The system detected a%s %s exception."
+                                          % ("n" if name[0] in "aeiou" else "", name), _IBM))
+            for index, name in enumerate(_INTERRUPTS))
+_CEE.update({
+    "CEE3224": ("runtime", False, "IEEE divide-by-zero condition (APAR PI23475).", _SUPPORT),
     "CEE3558": ("runtime", False, "DLL &1 does not export any variables.", _IBM),
     "CEE3559": ("runtime", False, "External variable &1 was not found in DLL &2.", _IBM),
     "CEE3560": ("runtime", False, "DLL &1 does not export any functions.", _IBM),
@@ -123,7 +140,7 @@ _CEE = {
     "CEE3576": ("runtime", False, "External function &1 was not found in DLL &2.", _IBM),
     "CEE3577": ("runtime", False, "The external function was not found in DLL &1.", _IBM),
     "CEE3594": ("runtime", False, "External symbol &1 was not found as a result of a search of the global symbol object.", _IBM),
-}
+})
 
 # z/OS UNIX errnos as IBM lists them (decimal value: name, category); EDC5nnnI is errno nnn.
 _ERRNOS = {

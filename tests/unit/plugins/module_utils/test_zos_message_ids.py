@@ -109,7 +109,23 @@ def test_accuracy_on_held_out_real_messages():
     assert results["table"]["right"] > results["family"]["right"] > results["none"]["right"]
     assert results["table"]["follow_up_right"] == 37
     # How many held-out messages carry an id the table documents (the rest go by family and wording).
-    assert results["table"]["ids_in_table"] == 9
+    assert results["table"]["ids_in_table"] == 10
+
+
+# Held-out ids the table documents. Scored with the first six; CEE3204 (protection exception)
+# came in afterwards with IBM's program-interrupt table (CEE3201-CEE3215) and changed no score
+# (the family default already said runtime). No other held-out id may enter the table: that
+# would be tuning on the held-out set.
+HELD_OUT_IDS_IN_TABLE = {"CCN0793", "CCN3205", "FSUM3065", "IEW2456", "CEE3561", "EDC5129", "CEE3204"}
+
+
+def test_no_held_out_id_was_added_to_the_table_after_scoring():
+    found = set()
+    for entry in load_messages(str(HELD_OUT)):
+        ident = parse_message_id(entry.get("msg_id") or entry["message"])
+        if ident is not None and documented(ident) is not None:
+            found.add(ident["family"] + ident["digits"])
+    assert found == HELD_OUT_IDS_IN_TABLE
 
 
 def test_load_messages_names_the_file_and_line(tmp_path):

@@ -128,9 +128,16 @@ _INTERRUPTS = ("operation", "privileged-operation", "execute", "protection", "ad
                "fixed-point overflow", "fixed-point divide", "decimal-overflow", "decimal-divide", "exponent-overflow",
                "exponent-underflow", "significance", "floating-point divide")
 
-_CEE = dict(("CEE%d" % (3201 + index), ("runtime", False, "The system detected a%s %s exception."
-                                          % ("n" if name[0] in "aeiou" else "", name), _IBM))
-            for index, name in enumerate(_INTERRUPTS))
+
+def _interrupt_entries() -> dict:
+    entries = {}
+    for index, name in enumerate(_INTERRUPTS):
+        article = "an" if name[0] in "aeiou" else "a"
+        entries["CEE%d" % (3201 + index)] = ("runtime", False, "The system detected %s %s exception." % (article, name), _IBM)
+    return entries
+
+
+_CEE = _interrupt_entries()
 _CEE.update({
     "CEE3224": ("runtime", False, "IEEE divide-by-zero condition (APAR PI23475).", _SUPPORT),
     "CEE3558": ("runtime", False, "DLL &1 does not export any variables.", _IBM),

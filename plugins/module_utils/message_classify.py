@@ -27,6 +27,11 @@ import functools
 import re
 
 from ansible_collections.autoport.zos.plugins.module_utils.record import CATEGORIES
+from ansible_collections.autoport.zos.plugins.module_utils.zos_message_ids import documented
+
+# How message ids are used: "table" (IBM's documented meaning first, then family and
+# range), "family" (family and range only) or "none" (ids ignored: wording and tool only).
+ID_MODES = ("table", "family", "none")
 
 # A z/OS message id: CCNnnnn (XL C/C++), IEWnnnnX (binder), CEEnnnnX (Language
 # Environment), EDCnnnnX (C runtime), FSUMnnnn (shell, utilities, c89/xlc driver).
@@ -370,21 +375,6 @@ def category_from_text(text: str) -> str | None:
 
 # --- categories from message ids ------------------------------------------------
 
-# XL C/C++ front-end numbers whose meaning is certain (CCN3nnn share numbers with the
-# AIX 1506-nnn messages). Everything else goes by range and wording.
-_CCN_NUMBERS = {
-    3022: "undeclared-identifier",  # "x" is not a member of "struct y"
-    3045: "undeclared-identifier",  # Undeclared identifier x
-    3068: "type-error",  # Operation between types ... is not allowed
-    3205: "unsupported-feature",  # #error directive
-    3280: "type-error",  # Function argument assignment between types ... is not allowed
-    3296: "missing-header",  # #include file x not found
-    3300: "resource-limit",  # Insufficient storage available
-    3304: "implicit-function",  # No function prototype given for x
-    3334: "conflicting-declaration",  # Identifier x has already been defined
-    3343: "conflicting-declaration",  # Redeclaration of x differs from previous declaration
-}
-
 # z/OS errno values behind EDC5nnnI messages (EDC5129I = errno 129 = ENOENT).
 _EDC_ERRNO = {
     "resource-limit": (112, 119, 124, 125, 127, 131, 132, 133, 145),
@@ -413,8 +403,6 @@ def _binder_category(number: int | None, letter: str | None, text: str) -> str |
 
 
 def _ccn_category(number: int | None, text: str) -> str | None:
-    if number in _CCN_NUMBERS:
-        return _CCN_NUMBERS[number]
     found = category_from_text(text)
     if found is not None:
         return found
@@ -462,8 +450,11 @@ def _cee_category(number: int | None, text: str) -> str | None:
     return "runtime"
 
 
-def category_for_id(ident: dict, text: str) -> str:
-    """The category of a message with a z/OS id (from parse_message_id)."""
+def category_for_id(ident: dict, text: str, ids: str = "table") -> str:
+    """The category of a message with a z/OS id (from parse_message_id): documented meaning, else family and range."""
+    entry = documented(ident) if ids == "table" else None
+    if entry is not None and entry["category"] is not None:
+        return entry["category"]
     family = ident["family"]
     number = ident["number"]
     if family == "CCN":
@@ -552,33 +543,39 @@ def is_follow_up(text: str, ident: dict | None = None) -> bool:
     return False
 
 
-def classify(message: str, code: str | None = None, tool: str | None = None) -> tuple[str, bool]:
+def classify(message: str, code: str | None = None, tool: str | None = None, ids: str = "table") -> tuple[str, bool]:
     """(category, follow_up) for one message line.
 
     ``message`` is the line as a user would quote it (location prefixes are fine);
     ``code`` is its message id when the caller knows it (CCN3045, IEW2456E ...);
     ``tool`` is the program that printed it (clang, gcc, xlc, binder, ld, make, libtool,
-    configure, cmake, shell, le, crtl, test, git, autotools, ar) when known.
+    configure, cmake, shell, le, crtl, test, git, autotools, ar) when known;
+    ``ids`` is one of ID_MODES (the others exist to measure what the id table adds).
     """
+    if ids not in ID_MODES:
+        raise ValueError("ids must be one of %s, not %r" % (", ".join(ID_MODES), ids))
     text, prefix_tool = strip_location(message or "")
     tool = tool or prefix_tool
-    ident = parse_message_id(code) if code else None
-    embedded = parse_message_id(text)
-    if ident is None and embedded is not None and embedded["start"] == 0:
-        # The line is that message ("IEW2456E ...", "CEE3561S ..."): the id is its own.
+    ident = parse_message_id(code) if code and ids != "none" else None
+    embedded = parse_message_id(text) if ids != "none" else None
+    entry = documented(embedded) if ids == "table" else None
+    if ident is None and embedded is not None and (embedded["start"] == 0 or (entry is not None and entry["category"])):
+        # The line is that message ("IEW2456E ...", "CEE3561S ..."), or quotes an id whose
+        # documented meaning is known ("sh: x: FSUM7343 cannot open ..."): the id decides.
         ident = embedded
-    follow_up = is_follow_up(text, ident or embedded)
+    known = documented(ident or embedded) if ids == "table" else None
+    follow_up = is_follow_up(text, ident or embedded) or bool(known and known["follow_up"])
     category = None
     classifier = _TOOL_CLASSIFIERS.get(tool)
     if classifier is not None:
         category = classifier(text)
     if category is None and ident is not None:
-        # The caller says this message is that id: the id family decides first.
-        category = category_for_id(ident, text)
+        # The caller says this message is that id: the id decides first.
+        category = category_for_id(ident, text, ids)
     if category is None:
         category = category_from_text(text)
     if category is None and embedded is not None:
-        category = category_for_id(embedded, text)
+        category = category_for_id(embedded, text, ids)
     if category is None:
         category = TOOL_DEFAULT_CATEGORY.get(tool or "", "other")
     if category not in CATEGORIES:  # a rule table out of step with record.CATEGORIES

@@ -392,7 +392,7 @@ def mine_port(
     """Make static records for every hunk of the port's active patches and append new ones to ``dest``.
 
     Returns ``patch_dir`` (relative to port_dir, or None), ``build_line``, ``patch_files``
-    (count), ``parsed`` (count), ``skipped`` (list of {file, reason}: every patch that
+    (count), ``parsed`` (count), ``left_out`` (list of {file, reason}: every patch that
     gave no records, with why), ``records`` (count for this port), ``written`` (new
     records appended), ``changed`` (dest lacked some of them), ``warnings`` and
     ``port_commit``. In check mode nothing is written; ``changed`` says whether it would.
@@ -427,7 +427,7 @@ def mine_port(
         "port_commit": port_commit,
         "patch_files": 0,
         "parsed": 0,
-        "skipped": [],
+        "left_out": [],
         "records": 0,
         "written": 0,
         "changed": False,
@@ -441,30 +441,30 @@ def mine_port(
     walk_errors = []
     patch_paths = port_layout.list_patches(patch_dir, walk_errors)
     for folder, reason in walk_errors:
-        result["skipped"].append({"file": _relative_name(folder, real_port), "reason": reason})
+        result["left_out"].append({"file": _relative_name(folder, real_port), "reason": reason})
     for path in patch_paths:
         name = _relative_name(os.path.realpath(os.path.dirname(path)), real_port) + "/" + os.path.basename(path)
         result["patch_files"] += 1
         if not _safe_text(name):
-            result["skipped"].append({"file": name.encode("utf-8", "backslashreplace").decode("utf-8"), "reason": "file name is not valid UTF-8"})
+            result["left_out"].append({"file": name.encode("utf-8", "backslashreplace").decode("utf-8"), "reason": "file name is not valid UTF-8"})
             continue
         if not os.path.realpath(path).startswith(real_port + os.sep):
-            result["skipped"].append({"file": name, "reason": "symlink leads outside the port directory"})
+            result["left_out"].append({"file": name, "reason": "symlink leads outside the port directory"})
             continue
         try:
             pf = patch_read.read_patch_file(path)
             patch_read.check_paths(pf)
         except patch_read.PatchReadError as exc:
-            result["skipped"].append({"file": name, "reason": exc.reason})
+            result["left_out"].append({"file": name, "reason": exc.reason})
             continue
         if not pf.hunks:
             reason = "binary patch, no text hunks" if any(fp.is_binary for fp in pf.files) else "no hunks (mode change or rename only)"
-            result["skipped"].append({"file": name, "reason": reason})
+            result["left_out"].append({"file": name, "reason": reason})
             continue
         try:
             found = records_for_patch(pf, port, name, toolchain, line, port_commit)
         except RecordError as exc:
-            result["skipped"].append({"file": name, "reason": "cannot make a record: %s" % exc})
+            result["left_out"].append({"file": name, "reason": "cannot make a record: %s" % exc})
             continue
         result["parsed"] += 1
         warnings.extend("%s: %s" % (name, text) for text in pf.warnings)

@@ -31,6 +31,8 @@ import subprocess
 import time
 from dataclasses import dataclass, field
 
+from ansible_collections.autoport.zos.plugins.module_utils.file_tree import inside
+
 PHASES = ("bootstrap", "configure", "build", "check")
 
 # zopen build names its phase logs <stamp>_<suffix>.log.
@@ -322,7 +324,7 @@ class PosixProfile(_Profile):
         if not src:
             return self.source_dir
         path = os.path.realpath(os.path.join(self.source_dir, src))
-        if not (path == os.path.realpath(self.source_dir) or path.startswith(os.path.realpath(self.source_dir) + os.sep)):
+        if not inside(path, self.source_dir):
             raise BuildProfileError("ZOPEN_SRC_DIR %r leads outside the source tree %s" % (src, self.source_dir))
         return path
 

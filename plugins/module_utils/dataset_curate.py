@@ -28,6 +28,7 @@ import os
 import re
 from typing import Any, Iterator
 
+from ansible_collections.autoport.zos.plugins.module_utils.file_tree import inside
 from ansible_collections.autoport.zos.plugins.module_utils import jsonl, record as record_api
 from ansible_collections.autoport.zos.plugins.module_utils.atomic_file import write_if_changed
 from ansible_collections.autoport.zos.plugins.module_utils.curate_report import (
@@ -93,12 +94,6 @@ def missing_libraries(report: bool = True) -> list[tuple[str, Exception]]:
 # Reading
 
 
-def _inside(path: str, folder: str) -> bool:
-    path = os.path.realpath(path)
-    folder = os.path.realpath(folder)
-    return path == folder or path.startswith(folder.rstrip(os.sep) + os.sep)
-
-
 def find_jsonl(src: list[str], exclude: str | None = None) -> list[str]:
     """Every JSONL file named in src: files as given, folders searched recursively for
     ``*.jsonl`` (sorted). Files under ``exclude`` (the output folder) are left out, so a
@@ -121,7 +116,7 @@ def find_jsonl(src: list[str], exclude: str | None = None) -> list[str]:
             raise CurateError("src %s does not exist or is not a file or folder" % entry)
         for path in candidates:
             real = os.path.realpath(path)
-            if real in seen or (exclude and _inside(real, exclude)):
+            if real in seen or (exclude and inside(real, exclude)):
                 continue
             seen.add(real)
             found.append(path)

@@ -16,6 +16,7 @@ import os
 import re
 import subprocess
 
+from ansible_collections.autoport.zos.plugins.module_utils.file_tree import inside
 from ansible_collections.autoport.zos.plugins.module_utils import patch_read, port_layout
 from ansible_collections.autoport.zos.plugins.module_utils.record import RecordError, RecordWriter, existing_ids, make_record
 
@@ -448,7 +449,7 @@ def mine_port(
         if not _safe_text(name):
             result["left_out"].append({"file": name.encode("utf-8", "backslashreplace").decode("utf-8"), "reason": "file name is not valid UTF-8"})
             continue
-        if not os.path.realpath(path).startswith(real_port + os.sep):
+        if not inside(path, real_port) or os.path.realpath(path) == real_port:
             result["left_out"].append({"file": name, "reason": "symlink leads outside the port directory"})
             continue
         try:

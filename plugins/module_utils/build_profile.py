@@ -31,6 +31,7 @@ import subprocess
 import time
 from dataclasses import dataclass, field
 
+from ansible_collections.autoport.zos.plugins.module_utils.atomic_file import OutputError, publish_copy, write_if_changed
 from ansible_collections.autoport.zos.plugins.module_utils.file_tree import inside
 
 PHASES = ("bootstrap", "configure", "build", "check")
@@ -413,13 +414,10 @@ class ZopenProfile(_Profile):
 
     def write_env_file(self) -> str:
         path = os.path.join(self.root, ZOPEN_ENV_FILE)
-        current = None
-        if os.path.exists(path):
-            with open(path, "r", encoding="utf-8") as handle:
-                current = handle.read()
-        if current != ZOPEN_ENV_TEXT:
-            with open(path, "w", encoding="utf-8") as handle:
-                handle.write(ZOPEN_ENV_TEXT)
+        try:
+            write_if_changed(path, ZOPEN_ENV_TEXT.encode("utf-8"))
+        except OutputError as exc:
+            raise BuildProfileError(str(exc))
         return path
 
     def _phase_logs(self) -> dict:
@@ -460,7 +458,10 @@ class ZopenProfile(_Profile):
                 result.phases.append(PhaseResult(phase, "skipped"))
                 continue
             kept = os.path.join(self.log_dir, "%s-%s.log" % (prefix, phase))
-            shutil.copyfile(logs[phase], kept)
+            try:
+                publish_copy(logs[phase], kept)
+            except OutputError as exc:
+                raise BuildProfileError(str(exc))
             result.phases.append(PhaseResult(phase, "ok", None, kept))
             last = result.phases[-1]
         result.phases.append(PhaseResult("zopen", "ok", code, driver_log))

@@ -170,6 +170,12 @@ def head(repo: str) -> str | None:
     return _out(result) or None
 
 
+def list_files(repo: str) -> list[str]:
+    """Tracked and untracked, not ignored files of the work tree (what ilab counts)."""
+    result = git(repo, "ls-files", "-z", "--cached", "--others", "--exclude-standard")
+    return [name for name in result.stdout.decode("utf-8", "surrogateescape").split("\0") if name]
+
+
 def last_commit(repo: str, path: str) -> str | None:
     """The last commit that touched path (relative to repo), or None."""
     if head(repo) is None:

@@ -16,7 +16,7 @@ description:
     and commits everything in it that changed, as the collection's one identity
     (C(autoport.zos <autoport.zos@localhost>)) with signing, hooks and prompts off.
   - With I(date) the commit time is fixed, so the same files give the same commit id.
-  - Crash leftovers are repaired first; a lock file (C(index.lock), C(HEAD.lock), ...) left by a
+  - Crash leftovers are repaired first: a lock file (C(index.lock), C(HEAD.lock), ...) left by a
     git that died is removed, one a running process holds is waited for and then reported;
     a C(.git) whose C(git init) never finished (full disk, kill) and that holds no objects is
     made again. A damaged C(.git) that holds objects is refused, never deleted.

@@ -14,10 +14,9 @@ from __future__ import annotations
 
 import os
 import re
-import subprocess
 
 from ansible_collections.autoport.zos.plugins.module_utils.file_tree import inside
-from ansible_collections.autoport.zos.plugins.module_utils import patch_read, port_layout
+from ansible_collections.autoport.zos.plugins.module_utils import git_local, patch_read, port_layout
 from ansible_collections.autoport.zos.plugins.module_utils.record import RecordError, RecordWriter, existing_ids, make_record
 
 # ---------------------------------------------------------------------------
@@ -331,17 +330,10 @@ def port_head_commit(port_dir: str) -> str | None:
     if not os.path.exists(os.path.join(port_dir, ".git")):
         return None
     try:
-        result = subprocess.run(
-            ["git", "-C", port_dir, "rev-parse", "--verify", "HEAD"],
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            timeout=60,
-            check=False,
-        )
-    except (OSError, subprocess.SubprocessError):
+        commit = git_local.head(port_dir) or ""
+    except git_local.GitError:
         return None
-    commit = result.stdout.decode("ascii", "replace").strip()
-    return commit if result.returncode == 0 and re.match(r"^[0-9a-f]{40,64}$", commit) else None
+    return commit if re.match(r"^[0-9a-f]{40,64}$", commit) else None
 
 
 def _relative_name(path: str, port_dir: str) -> str:

@@ -16,7 +16,7 @@ description:
     and commits everything in it that changed, as the collection's one identity
     (C(autoport.zos <autoport.zos@localhost>)) with signing, hooks and prompts off.
   - With I(date) the commit time is fixed, so the same files give the same commit id.
-  - Crash leftovers are repaired first: a lock file (C(index.lock), C(HEAD.lock), ...) left by a
+  - Crash leftovers are repaired first. A lock file (C(index.lock), C(HEAD.lock), ...) left by a
     git that died is removed, one a running process holds is waited for and then reported;
     a C(.git) whose C(git init) never finished (full disk, kill) and that holds no objects is
     made again. A damaged C(.git) that holds objects is refused, never deleted.
@@ -29,7 +29,7 @@ options:
     description: The folder to commit; created when missing.
     type: path
     required: true
-  message:
+  commit_message:
     description: The commit message.
     type: str
     required: true
@@ -56,7 +56,7 @@ EXAMPLES = r"""
 - name: Commit the unpacked taxonomy into a repository of its own
   autoport.zos.git_snapshot:
     path: /srv/ilab/taxonomy
-    message: taxonomy 0123456789abcdef
+    commit_message: taxonomy 0123456789abcdef
     date: "2000-01-01T00:00:00Z"
 """
 
@@ -87,7 +87,7 @@ def run_module():
     module = AnsibleModule(
         argument_spec=dict(
             path=dict(type="path", required=True),
-            message=dict(type="str", required=True),
+            commit_message=dict(type="str", required=True),
             date=dict(type="str"),
         ),
         supports_check_mode=True,
@@ -95,7 +95,7 @@ def run_module():
     if not module.get_bin_path("git"):
         module.fail_json(msg="git is not installed on this host (needed for %s)" % module.params["path"])
     try:
-        result = snapshot(module.params["path"], module.params["message"], module.params["date"], check_mode=module.check_mode)
+        result = snapshot(module.params["path"], module.params["commit_message"], module.params["date"], check_mode=module.check_mode)
     except (GitError, OSError) as exc:
         module.fail_json(msg="%s: %s" % (module.params["path"], exc))
     module.exit_json(**result)

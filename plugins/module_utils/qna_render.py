@@ -25,7 +25,6 @@ that changed something. In check mode nothing is written, initialised or committ
 from __future__ import annotations
 
 import collections
-import json
 import os
 import re
 

@@ -10,6 +10,7 @@ never leaves a half-written output. Standard library only.
 from __future__ import annotations
 
 import os
+import shutil
 import tempfile
 
 
@@ -53,6 +54,28 @@ def write_if_changed(path: str, content: bytes, check_mode: bool = False, mode: 
             os.unlink(temp)
         raise OutputError("cannot write %s: %s" % (path, exc.strerror or exc))
     return True
+
+
+def publish_copy(src: str, dest: str, mode: int = 0o644) -> None:
+    """Copy src to dest through a temporary file and a rename: a reader of dest sees the
+    old file or the whole new one, never a part (a log copied while a crash happens)."""
+    parent = os.path.dirname(os.path.abspath(dest))
+    try:
+        os.makedirs(parent, exist_ok=True)
+        handle, temp = tempfile.mkstemp(prefix=".%s." % os.path.basename(dest), suffix=".tmp", dir=parent)
+    except OSError as exc:
+        raise OutputError("cannot write %s: %s" % (dest, exc.strerror or exc))
+    try:
+        with os.fdopen(handle, "wb") as out, open(src, "rb") as source:
+            shutil.copyfileobj(source, out, 1024 * 1024)
+            out.flush()
+            os.fsync(out.fileno())
+        os.chmod(temp, mode)
+        os.replace(temp, dest)
+    except OSError as exc:
+        if os.path.exists(temp):
+            os.unlink(temp)
+        raise OutputError("cannot copy %s to %s: %s" % (src, dest, exc.strerror or exc))
 
 
 def remove_if_present(path: str, check_mode: bool = False) -> bool:

@@ -31,6 +31,9 @@ import subprocess
 import time
 from dataclasses import dataclass, field
 
+from ansible_collections.autoport.zos.plugins.module_utils.atomic_file import OutputError, publish_copy, write_if_changed
+from ansible_collections.autoport.zos.plugins.module_utils.file_tree import inside
+
 PHASES = ("bootstrap", "configure", "build", "check")
 
 # zopen build names its phase logs <stamp>_<suffix>.log.
@@ -322,7 +325,7 @@ class PosixProfile(_Profile):
         if not src:
             return self.source_dir
         path = os.path.realpath(os.path.join(self.source_dir, src))
-        if not (path == os.path.realpath(self.source_dir) or path.startswith(os.path.realpath(self.source_dir) + os.sep)):
+        if not inside(path, self.source_dir):
             raise BuildProfileError("ZOPEN_SRC_DIR %r leads outside the source tree %s" % (src, self.source_dir))
         return path
 
@@ -411,13 +414,10 @@ class ZopenProfile(_Profile):
 
     def write_env_file(self) -> str:
         path = os.path.join(self.root, ZOPEN_ENV_FILE)
-        current = None
-        if os.path.exists(path):
-            with open(path, "r", encoding="utf-8") as handle:
-                current = handle.read()
-        if current != ZOPEN_ENV_TEXT:
-            with open(path, "w", encoding="utf-8") as handle:
-                handle.write(ZOPEN_ENV_TEXT)
+        try:
+            write_if_changed(path, ZOPEN_ENV_TEXT.encode("utf-8"))
+        except OutputError as exc:
+            raise BuildProfileError(str(exc))
         return path
 
     def _phase_logs(self) -> dict:
@@ -458,7 +458,10 @@ class ZopenProfile(_Profile):
                 result.phases.append(PhaseResult(phase, "skipped"))
                 continue
             kept = os.path.join(self.log_dir, "%s-%s.log" % (prefix, phase))
-            shutil.copyfile(logs[phase], kept)
+            try:
+                publish_copy(logs[phase], kept)
+            except OutputError as exc:
+                raise BuildProfileError(str(exc))
             result.phases.append(PhaseResult(phase, "ok", None, kept))
             last = result.phases[-1]
         result.phases.append(PhaseResult("zopen", "ok", code, driver_log))

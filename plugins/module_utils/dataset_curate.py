@@ -28,7 +28,8 @@ import os
 import re
 from typing import Any, Iterator
 
-from ansible_collections.autoport.zos.plugins.module_utils import record as record_api
+from ansible_collections.autoport.zos.plugins.module_utils.file_tree import inside
+from ansible_collections.autoport.zos.plugins.module_utils import jsonl, record as record_api
 from ansible_collections.autoport.zos.plugins.module_utils.atomic_file import write_if_changed
 from ansible_collections.autoport.zos.plugins.module_utils.curate_report import (
     MATPLOTLIB_IMPORT_ERROR,
@@ -93,12 +94,6 @@ def missing_libraries(report: bool = True) -> list[tuple[str, Exception]]:
 # Reading
 
 
-def _inside(path: str, folder: str) -> bool:
-    path = os.path.realpath(path)
-    folder = os.path.realpath(folder)
-    return path == folder or path.startswith(folder.rstrip(os.sep) + os.sep)
-
-
 def find_jsonl(src: list[str], exclude: str | None = None) -> list[str]:
     """Every JSONL file named in src: files as given, folders searched recursively for
     ``*.jsonl`` (sorted). Files under ``exclude`` (the output folder) are left out, so a
@@ -121,7 +116,7 @@ def find_jsonl(src: list[str], exclude: str | None = None) -> list[str]:
             raise CurateError("src %s does not exist or is not a file or folder" % entry)
         for path in candidates:
             real = os.path.realpath(path)
-            if real in seen or (exclude and _inside(real, exclude)):
+            if real in seen or (exclude and inside(real, exclude)):
                 continue
             seen.add(real)
             found.append(path)
@@ -131,35 +126,10 @@ def find_jsonl(src: list[str], exclude: str | None = None) -> list[str]:
 def iter_lines(path: str, limit: int | None = None) -> Iterator[tuple[int, bytes | None]]:
     """(line number, bytes) for every non-blank line; bytes is None for a line longer than
     limit (MAX_LINE_BYTES by default), which is skipped without being held in memory."""
-    if limit is None:
-        limit = MAX_LINE_BYTES
     try:
-        handle = open(path, "rb")
-    except OSError as exc:
-        raise CurateError("cannot read %s: %s" % (path, exc.strerror or exc))
-    with handle:
-        number = 0
-        while True:
-            chunk = handle.readline(limit + 1)
-            if not chunk:
-                return
-            number += 1
-            if len(chunk) > limit and not chunk.endswith(b"\n"):
-                # Drain the rest of the oversized line.
-                while True:
-                    more = handle.readline(limit + 1)
-                    if not more or more.endswith(b"\n"):
-                        break
-                yield number, None
-                continue
-            if chunk.strip():
-                yield number, chunk
-
-
-def _looks_ebcdic(data: bytes) -> bool:
-    # '{' is 0xC0 and '"' is 0x7F in IBM-1047; a JSON object in EBCDIC starts with them.
-    stripped = data.lstrip(b"\x40\x05\x15\x25")
-    return stripped[:1] == b"\xc0" and b"\x7f" in stripped[:20]
+        yield from jsonl.raw_lines(path, MAX_LINE_BYTES if limit is None else limit)
+    except jsonl.JsonlError as exc:
+        raise CurateError(str(exc))
 
 
 def _excerpt(text: str, counts: dict[str, int]) -> str:
@@ -232,26 +202,13 @@ def load_records(paths: list[str], scrub_counts: dict[str, int] | None = None) -
         for number, data in iter_lines(path):
             count += 1
             where = {"source": source, "line": number}
-            if data is None:
-                rejected.append(dict(where, kind="line too long", reason="line longer than %d bytes" % MAX_LINE_BYTES))
+            line = jsonl.parse_line(number, data, MAX_LINE_BYTES)
+            if line.value is None:
+                rejected.append(dict(where, kind=line.kind, reason=line.reason))
+                if line.text:
+                    rejected[-1]["excerpt"] = _excerpt(line.text, scrub_counts)
                 continue
-            try:
-                text = data.decode("utf-8")
-            except UnicodeDecodeError as exc:
-                kind = "EBCDIC data" if _looks_ebcdic(data) else "not UTF-8"
-                reason = "the line looks like EBCDIC (IBM-1047) text: convert the file to UTF-8" if kind == "EBCDIC data" else "not UTF-8: %s" % exc.reason
-                rejected.append(dict(where, kind=kind, reason=reason, excerpt=_excerpt(data.decode("latin-1"), scrub_counts)))
-                continue
-            try:
-                value = json.loads(text)
-            except ValueError as exc:
-                rejected.append(dict(where, kind="not JSON", reason="not JSON: %s" % exc, excerpt=_excerpt(text, scrub_counts)))
-                continue
-            if not isinstance(value, dict):
-                rejected.append(
-                    dict(where, kind="not an object", reason="a JSON %s, not a record object" % type(value).__name__, excerpt=_excerpt(text, scrub_counts))
-                )
-                continue
+            value = line.value
             # Scrub before anything else looks at the record, the validator included.
             cleaned, counts = scrub_record(value)
             add_counts(scrub_counts, counts)

@@ -1,28 +1,39 @@
 # -*- coding: utf-8 -*-
 # Copyright: autoport.zos contributors
 # Apache License 2.0 (see LICENSE)
-"""The few git operations the taxonomy renderer needs on local repositories.
+"""The few git operations the collection runs on local repositories (taxonomy, knowledge
+documents, the AI host's taxonomy copy).
 
-Commands run with an argument list (never a shell), with signing and prompts off, and an
-identity only when the repository has none configured, so a render works on a fresh
-machine and never waits for input. Standard library only.
+Commands run with an argument list (never a shell), with signing and prompts off, and the
+collection's one identity (IDENTITY) when the repository has none configured, so a commit
+works on a fresh machine and never waits for input. Crash leftovers are repaired before
+git runs: a lock file left by a git that died is removed (one held by a live process is
+not), and a repository whose `git init` never finished (a full disk, a kill) and holds no
+objects is made again. Standard library only.
 """
 
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
+import time
 
-FALLBACK_NAME = "autoport.zos"
-FALLBACK_EMAIL = "autoport.zos@localhost"
+# The one identity of every commit the collection makes (modules and roles).
+IDENTITY = ("autoport.zos", "autoport.zos@localhost")
+# Without /proc (no way to see who holds a lock) a lock this old is taken as stale.
+STALE_LOCK_SECONDS = 600
+# How long to wait for a live git to release its lock before giving up.
+LOCK_WAIT_SECONDS = 10
+_LOCK_NAMES = ("index.lock", "HEAD.lock", "config.lock", "packed-refs.lock", "shallow.lock")
 
 
 class GitError(Exception):
     """A git command that failed; the message names the repository and the command."""
 
 
-def git(repo: str, *args: str, check: bool = True) -> subprocess.CompletedProcess:
-    env = dict(os.environ, GIT_TERMINAL_PROMPT="0", LC_ALL="C")
+def git(repo: str, *args: str, check: bool = True, env_extra: dict | None = None) -> subprocess.CompletedProcess:
+    env = dict(os.environ, GIT_TERMINAL_PROMPT="0", LC_ALL="C", **(env_extra or {}))
     command = ["git", "-C", repo, "-c", "commit.gpgsign=false", "-c", "core.quotepath=off"] + list(args)
     try:
         result = subprocess.run(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env, check=False)
@@ -45,14 +56,108 @@ def is_repo_root(path: str) -> bool:
     return result.returncode == 0 and os.path.realpath(_out(result)) == os.path.realpath(path)
 
 
-def ensure_repo(path: str, check_mode: bool = False) -> bool:
+def identity_env(date: str | None = None) -> dict[str, str]:
+    """Environment variables that make git commit as the collection's identity (and, with
+    a date, at that fixed time: the same tree then gives the same commit id)."""
+    name, email = IDENTITY
+    env = {"GIT_AUTHOR_NAME": name, "GIT_AUTHOR_EMAIL": email, "GIT_COMMITTER_NAME": name, "GIT_COMMITTER_EMAIL": email}
+    if date:
+        env.update({"GIT_AUTHOR_DATE": date, "GIT_COMMITTER_DATE": date})
+    return env
+
+
+def _lock_files(git_dir: str) -> list[str]:
+    found = [os.path.join(git_dir, name) for name in _LOCK_NAMES if os.path.exists(os.path.join(git_dir, name))]
+    for current, _dirs, files in os.walk(os.path.join(git_dir, "refs")):
+        found.extend(os.path.join(current, name) for name in files if name.endswith(".lock"))
+    return sorted(found)
+
+
+def lock_holders(lock: str) -> list[int] | None:
+    """Processes that have lock open (git keeps its lock file open while it works), or
+    None when this system cannot tell (no /proc)."""
+    if not os.path.isdir("/proc/self/fd"):
+        return None
+    real = os.path.realpath(lock)
+    holders = []
+    for pid in os.listdir("/proc"):
+        if not pid.isdigit():
+            continue
+        fd_dir = os.path.join("/proc", pid, "fd")
+        try:
+            fds = os.listdir(fd_dir)
+        except OSError:
+            continue
+        for fd in fds:
+            try:
+                if os.readlink(os.path.join(fd_dir, fd)) == real:
+                    holders.append(int(pid))
+                    break
+            except OSError:
+                continue
+    return holders
+
+
+def clear_stale_locks(repo: str, check_mode: bool = False, wait: float = LOCK_WAIT_SECONDS) -> list[str]:
+    """Remove the lock files of repo's .git that no live process holds (a git killed
+    mid-write leaves them, and every later git command then fails); returns the removed
+    ones. A lock a live process holds is waited for, then reported as a GitError."""
+    git_dir = os.path.join(repo, ".git")
+    if not os.path.isdir(git_dir):
+        return []
+    removed = []
+    deadline = time.monotonic() + wait
+    for lock in _lock_files(git_dir):
+        while True:
+            holders = lock_holders(lock)
+            if holders is None:
+                try:
+                    stale = time.time() - os.path.getmtime(lock) > STALE_LOCK_SECONDS
+                except FileNotFoundError:
+                    break
+                holders = [] if stale else [0]
+            if not holders or not os.path.exists(lock):
+                break
+            if time.monotonic() >= deadline:
+                who = ", ".join("pid %d" % pid for pid in holders if pid) or "a process started less than %d s ago" % STALE_LOCK_SECONDS
+                raise GitError("%s is held by a running process (%s); let it finish or stop it, then run again" % (lock, who))
+            time.sleep(0.2)
+        if os.path.exists(lock):
+            if not check_mode:
+                try:
+                    os.unlink(lock)
+                except FileNotFoundError:
+                    pass
+            removed.append(lock)
+    return removed
+
+
+def _holds_objects(git_dir: str) -> bool:
+    for _current, _dirs, files in os.walk(os.path.join(git_dir, "objects")):
+        if any(name != "packs" for name in files):
+            return True
+    return False
+
+
+def ensure_repo(path: str, check_mode: bool = False, allow_files: bool = False) -> bool:
     """Make path a git repository (branch main) unless it is one; True when it was (or
-    would be) created. A non-empty folder that is not a repository is refused."""
+    would be) created. A non-empty folder that is not a repository is refused unless
+    allow_files (its files are then the repository's to commit). A .git that git does not
+    take as a repository and that holds no object (an interrupted `git init`) is made
+    again; one that holds objects is refused, naming it, rather than lose history."""
+    git_dir = os.path.join(path, ".git")
     if is_repo_root(path):
+        clear_stale_locks(path, check_mode)
         return False
-    if os.path.exists(path) and (not os.path.isdir(path) or os.listdir(path)):
+    half_made = os.path.isdir(git_dir) and not os.path.islink(git_dir)
+    if half_made and _holds_objects(git_dir):
+        raise GitError("%s is a damaged git repository that holds objects; repair it (git fsck) or move it away" % git_dir)
+    # A .git, even half-made, says the folder was meant to be a repository: its files are its content.
+    if os.path.exists(path) and (not os.path.isdir(path) or (os.listdir(path) and not (allow_files or half_made))):
         raise GitError("%s exists and is not a git repository; give an empty or new folder, or a git repository" % path)
     if not check_mode:
+        if half_made:
+            shutil.rmtree(git_dir)
         os.makedirs(path, exist_ok=True)
         git(path, "init", "-q", "-b", "main")
     return True
@@ -63,6 +168,12 @@ def head(repo: str) -> str | None:
     if result.returncode != 0:
         return None
     return _out(result) or None
+
+
+def list_files(repo: str) -> list[str]:
+    """Tracked and untracked, not ignored files of the work tree (what ilab counts)."""
+    result = git(repo, "ls-files", "-z", "--cached", "--others", "--exclude-standard")
+    return [name for name in result.stdout.decode("utf-8", "surrogateescape").split("\0") if name]
 
 
 def last_commit(repo: str, path: str) -> str | None:
@@ -93,12 +204,13 @@ def dirty_paths(repo: str, paths: list[str]) -> list[str]:
 def _identity(repo: str) -> list[str]:
     if _out(git(repo, "config", "user.email", check=False)):
         return []
-    return ["-c", "user.name=%s" % FALLBACK_NAME, "-c", "user.email=%s" % FALLBACK_EMAIL]
+    return ["-c", "user.name=%s" % IDENTITY[0], "-c", "user.email=%s" % IDENTITY[1]]
 
 
 def commit_paths(repo: str, paths: list[str], message: str) -> str | None:
     """Stage everything under paths and commit those files alone (other staged work in
     the repository is left as it is); the new commit, or None when nothing changed."""
+    clear_stale_locks(repo)
     paths = _known(repo, paths)
     if not paths:
         return None
@@ -108,3 +220,26 @@ def commit_paths(repo: str, paths: list[str], message: str) -> str | None:
         return None
     git(repo, *(_identity(repo) + ["commit", "-q", "--no-verify", "-m", message, "--"] + changed))
     return head(repo)
+
+
+def snapshot(path: str, message: str, date: str | None = None, check_mode: bool = False) -> dict:
+    """Commit every file of the folder path (made a repository first, its files included)
+    as the collection's identity; with a date, the same files give the same commit id.
+    Returns {"changed", "created", "commit", "locks_removed"}; in check mode nothing is written."""
+    created = ensure_repo(path, check_mode=check_mode, allow_files=True)
+    result = {"changed": created, "created": created, "commit": None, "locks_removed": []}
+    if created and check_mode:
+        result["changed"] = True
+        return result
+    result["locks_removed"] = [os.path.relpath(lock, path) for lock in clear_stale_locks(path, check_mode)]
+    result["commit"] = head(path)
+    status = _out(git(path, "status", "--porcelain", "--untracked-files=all"))
+    if not status:
+        return result
+    result["changed"] = True
+    if check_mode:
+        return result
+    git(path, "add", "-A")
+    git(path, "commit", "-q", "--no-verify", "-m", message, env_extra=identity_env(date))
+    result["commit"] = head(path)
+    return result

@@ -19,6 +19,7 @@ import json
 import os
 from typing import Any, Iterable, Mapping
 
+from ansible_collections.autoport.zos.plugins.module_utils import jsonl
 from ansible_collections.autoport.zos.plugins.module_utils.atomic_file import OutputError, write_if_changed as _write_bytes_if_changed
 from ansible_collections.autoport.zos.plugins.module_utils.ilab_progress import LOSS, clean_text
 
@@ -32,27 +33,15 @@ class ReportError(Exception):
 
 def count_jsonl(path: str) -> tuple[int, int]:
     """(valid JSON object lines, invalid lines) of a JSONL file. Blank lines are ignored."""
-    valid = 0
-    invalid = 0
+    valid = invalid = 0
     try:
-        with open(path, "rb") as handle:
-            for raw in handle:
-                if not raw.strip():
-                    continue
-                if len(raw) > MAX_LINE_BYTES:
-                    invalid += 1
-                    continue
-                try:
-                    item = json.loads(raw.decode("utf-8"))
-                except (UnicodeDecodeError, ValueError):
-                    invalid += 1
-                    continue
-                if isinstance(item, dict):
-                    valid += 1
-                else:
-                    invalid += 1
-    except OSError as exc:
-        raise ReportError("%s: cannot be read (%s)" % (path, exc.strerror or exc))
+        for line in jsonl.read_jsonl(path, MAX_LINE_BYTES):
+            if line.value is None:
+                invalid += 1
+            else:
+                valid += 1
+    except jsonl.JsonlError as exc:
+        raise ReportError("%s: cannot be read (%s)" % (path, exc))
     return valid, invalid
 
 
@@ -91,14 +80,10 @@ def summarize_generation(run_dir: str) -> dict[str, Any]:
     test = _sum_lines(files("test_*.jsonl"))[0]
     messages = _sum_lines(files("messages_*.jsonl"))[0]
     empty = 0
-    with open(train_files[-1], "rb") as handle:
-        for raw in handle:
-            try:
-                item = json.loads(raw.decode("utf-8")) if raw.strip() else None
-            except (UnicodeDecodeError, ValueError):
-                continue
-            if isinstance(item, dict) and not (str(item.get("user") or "").strip() and str(item.get("assistant") or "").strip()):
-                empty += 1
+    for line in jsonl.read_jsonl(train_files[-1], MAX_LINE_BYTES):
+        item = line.value
+        if item is not None and not (str(item.get("user") or "").strip() and str(item.get("assistant") or "").strip()):
+            empty += 1
     return {
         "run_dir": run_dir,
         "seed_examples": seeds,

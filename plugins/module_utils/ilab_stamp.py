@@ -17,8 +17,10 @@ import hashlib
 import json
 import os
 import stat
-import tempfile
 from typing import Any, Iterable, Mapping
+
+from ansible_collections.autoport.zos.plugins.module_utils import file_tree
+from ansible_collections.autoport.zos.plugins.module_utils.atomic_file import OutputError, write_if_changed
 
 STAMP_FORMAT = 1
 CHUNK = 1024 * 1024
@@ -50,15 +52,8 @@ def _hash_file(digest: Any, path: str, mode: str) -> int:
 
 
 def _walk(root: str, excludes: Iterable[str]) -> list[str]:
-    """Relative paths of every entry under root, sorted, without following symlinks."""
-    skip = set(excludes)
-    found = []
-    for current, dirs, files in os.walk(root, followlinks=False):
-        dirs[:] = sorted(d for d in dirs if d not in skip)
-        rel_dir = os.path.relpath(current, root)
-        for name in sorted(files) + [d for d in dirs if os.path.islink(os.path.join(current, d))]:
-            found.append(os.path.normpath(os.path.join(rel_dir, name)))
-    return sorted(found)
+    """Relative paths of every entry under root but folders, sorted, without following symlinks."""
+    return [entry.name.replace("/", os.sep) for entry in file_tree.walk(root, excludes) if entry.kind != file_tree.DIR]
 
 
 def fingerprint(
@@ -149,14 +144,9 @@ def write_stamp(path: str, sha256: str, outputs: Iterable[str] = (), extra: Mapp
         return False
     if check_mode:
         return True
-    directory = os.path.dirname(os.path.abspath(path))
+    text = json.dumps(content, sort_keys=True, indent=1) + "\n"
     try:
-        os.makedirs(directory, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=".stamp-", dir=directory)
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            json.dump(content, handle, sort_keys=True, indent=1)
-            handle.write("\n")
-        os.replace(tmp, path)
-    except OSError as exc:
-        raise StampError("%s: cannot write stamp (%s)" % (path, exc.strerror or exc))
+        write_if_changed(path, text.encode("utf-8"))
+    except OutputError as exc:
+        raise StampError("%s: cannot write stamp (%s)" % (path, exc))
     return True

@@ -18,12 +18,11 @@ Standard library only.
 from __future__ import annotations
 
 import hashlib
-import io
 import os
 import stat
-import tarfile
 from typing import Iterable
 
+from ansible_collections.autoport.zos.plugins.module_utils import file_tree
 from ansible_collections.autoport.zos.plugins.module_utils.atomic_file import OutputError, write_if_changed as _write_bytes_if_changed
 
 MAX_FILE_BYTES = 64 * 1024 * 1024
@@ -35,26 +34,20 @@ class PackError(Exception):
 
 
 def walk_files(root: str) -> list[str]:
-    """Relative paths of the regular files under root (no .git), sorted."""
-    found = []
-    for current, dirs, files in os.walk(root, followlinks=False):
-        dirs[:] = sorted(d for d in dirs if d != ".git")
-        for name in files:
-            found.append(os.path.relpath(os.path.join(current, name), root))
-    return sorted(found)
+    """Relative paths of the files (and links) under root (no .git), sorted; links to
+    folders are listed as entries, never walked into."""
+    return [entry.name for entry in file_tree.walk(root) if entry.kind != file_tree.DIR]
 
 
 def safe_members(root: str, names: Iterable[str]) -> list[str]:
     """Validate relative names: inside root, regular files (or symlinks to files inside root)."""
-    real_root = os.path.realpath(root)
     members = []
     for name in sorted(set(names)):
         if not name or name.startswith("/") or name.split("/")[0] == ".git" or ".." in name.split("/"):
             raise PackError("%s: refusing path %r (absolute, .git or outside the tree)" % (root, name))
         full = os.path.join(root, name)
-        real = os.path.realpath(full)
-        if not (real == real_root or real.startswith(real_root + os.sep)):
-            raise PackError("%s: %s points outside the taxonomy (%s)" % (root, name, real))
+        if not file_tree.inside(full, root):
+            raise PackError("%s: %s points outside the taxonomy (%s)" % (root, name, os.path.realpath(full)))
         try:
             info = os.stat(full)
         except FileNotFoundError:
@@ -71,20 +64,9 @@ def safe_members(root: str, names: Iterable[str]) -> list[str]:
 
 
 def build_tar(root: str, members: Iterable[str]) -> bytes:
-    """The reproducible tar (uncompressed) of the given members."""
-    buffer = io.BytesIO()
-    with tarfile.open(fileobj=buffer, mode="w", format=tarfile.PAX_FORMAT) as archive:
-        for name in members:
-            with open(os.path.join(root, name), "rb") as handle:
-                data = handle.read()
-            info = tarfile.TarInfo(name)
-            info.size = len(data)
-            info.mtime = 0
-            info.mode = 0o644
-            info.uid = info.gid = 0
-            info.uname = info.gname = ""
-            archive.addfile(info, io.BytesIO(data))
-    return buffer.getvalue()
+    """The reproducible tar (uncompressed) of the given members: files only, mode 0644; a
+    member that is a link inside the tree (checked by safe_members) gives its target's content."""
+    return file_tree.tar_bytes((name, file_tree.FILE, os.path.realpath(os.path.join(root, name)), 0o644) for name in members)
 
 
 def write_if_changed(dest: str, data: bytes, check_mode: bool = False) -> bool:

@@ -50,6 +50,7 @@ import uuid
 
 from ansible_collections.autoport.zos.plugins.module_utils import build_log
 from ansible_collections.autoport.zos.plugins.module_utils import build_profile
+from ansible_collections.autoport.zos.plugins.module_utils import git_local
 from ansible_collections.autoport.zos.plugins.module_utils import patch_read
 from ansible_collections.autoport.zos.plugins.module_utils import port_layout
 from ansible_collections.autoport.zos.plugins.module_utils import static_mine
@@ -83,15 +84,8 @@ GIT_TIMEOUT = 1800
 MAX_UNPACKED_BYTES = 16 * 1024 ** 3
 PATCH_FOLDER = "autoport-patches"
 _SEVERITIES_KEPT = ("error", "fatal")
-_GIT_IDENTITY = {
-    "GIT_AUTHOR_NAME": "autoport",
-    "GIT_AUTHOR_EMAIL": "autoport@example.invalid",
-    "GIT_COMMITTER_NAME": "autoport",
-    "GIT_COMMITTER_EMAIL": "autoport@example.invalid",
-    # A fixed date: the base commit of a tarball is the same on every run.
-    "GIT_AUTHOR_DATE": "1700000000 +0000",
-    "GIT_COMMITTER_DATE": "1700000000 +0000",
-}
+# The collection's one git identity; a fixed date: the base commit of a tarball is the same on every run.
+_GIT_IDENTITY = git_local.identity_env("1700000000 +0000")
 
 
 class ReplayError(Exception):

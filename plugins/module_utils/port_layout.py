@@ -17,6 +17,8 @@ from __future__ import annotations
 import os
 import re
 
+from ansible_collections.autoport.zos.plugins.module_utils.file_tree import inside
+
 # A buildenv is a few KiB; anything this big is not one and is not read.
 MAX_BUILDENV_BYTES = 1024 * 1024
 
@@ -570,12 +572,6 @@ def resolve_build_line(buildenv: dict, build_line: str = "auto") -> str:
     return value if value in BUILD_LINES else "STABLE"
 
 
-def _inside(path: str, root: str) -> bool:
-    path = os.path.realpath(path)
-    root = os.path.realpath(root)
-    return path == root or path.startswith(root.rstrip(os.sep) + os.sep)
-
-
 def _candidate(port_dir: str, name: str, links: dict) -> str | None:
     """The real folder `name` stands for in the port dir, following a buildenv `ln -s`."""
     seen = set()
@@ -585,7 +581,7 @@ def _candidate(port_dir: str, name: str, links: dict) -> str | None:
     path = name if os.path.isabs(name) else os.path.join(port_dir, name)
     if not os.path.isdir(path):
         return None
-    if not _inside(path, port_dir):
+    if not inside(path, port_dir):
         raise PortLayoutError("patch folder %s of port %s leads outside the port directory" % (name, port_dir))
     return os.path.realpath(path)
 

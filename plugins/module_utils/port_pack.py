@@ -10,58 +10,44 @@ identical tar so the copy (and everything after it) is skipped on a second run.
 from __future__ import annotations
 
 import hashlib
-import io
 import os
-import tarfile
 
+from ansible_collections.autoport.zos.plugins.module_utils import file_tree
 from ansible_collections.autoport.zos.plugins.module_utils.atomic_file import OutputError, write_if_changed
 
 # Version-control metadata is not part of a port; everything else is.
-SKIP_NAMES = (".git",)
+SKIP_NAMES = file_tree.SKIP_NAMES
 
 
 class PortPackError(Exception):
-    """The source cannot be packed (missing, not a directory, unreadable)."""
+    """The source cannot be packed (missing, not a directory, unreadable, a link leaving it)."""
 
 
-def _members(src: str):
-    for root, dirs, files in os.walk(src):
-        dirs[:] = sorted(d for d in dirs if d not in SKIP_NAMES)
-        rel_root = os.path.relpath(root, src)
-        for name in sorted(files):
-            path = os.path.join(root, name)
-            if os.path.islink(path):
-                # A link could point anywhere on the controller: send what it names only if inside src.
-                target = os.path.realpath(path)
-                if not target.startswith(os.path.realpath(src) + os.sep):
-                    raise PortPackError("%s links outside the port (%s)" % (path, target))
-            yield os.path.normpath(os.path.join(rel_root, name)), path
-        for name in dirs:
-            yield os.path.normpath(os.path.join(rel_root, name)) + "/", os.path.join(root, name)
+def members(src: str) -> list[tuple[str, str, str, int]]:
+    """The tar members of a port: folders, files (mode 0755 when executable, else 0644) and
+    links as links. A port is data: a link that leads out of it (or nowhere) is refused,
+    and no link is ever followed, so nothing outside the port can reach the build host."""
+    found = []
+    try:
+        for entry in file_tree.walk(src, SKIP_NAMES):
+            if entry.kind == file_tree.DIR:
+                found.append((entry.name, entry.kind, "", 0o755))
+            elif entry.kind == file_tree.LINK:
+                found.append((entry.name, entry.kind, file_tree.link_target(src, entry), 0o777))
+            elif entry.kind == file_tree.FILE:
+                found.append((entry.name, entry.kind, entry.path, 0o755 if os.access(entry.path, os.X_OK) else 0o644))
+            else:
+                raise PortPackError("%s is not a file, folder or link (a fifo, socket or device)" % entry.path)
+    except file_tree.TreeError as exc:
+        raise PortPackError(str(exc))
+    return found
 
 
 def pack_bytes(src: str) -> bytes:
     """The tar of src as bytes: sorted names, fixed owner and times, modes kept."""
     if not os.path.isdir(src):
         raise PortPackError("%s is not a directory" % src)
-    buffer = io.BytesIO()
-    with tarfile.open(fileobj=buffer, mode="w", format=tarfile.PAX_FORMAT) as tar:
-        for arcname, path in sorted(_members(src)):
-            info = tarfile.TarInfo(arcname.rstrip("/"))
-            info.mtime = 0
-            info.uid = info.gid = 0
-            info.uname = info.gname = ""
-            if arcname.endswith("/"):
-                info.type = tarfile.DIRTYPE
-                info.mode = 0o755
-                tar.addfile(info)
-                continue
-            with open(path, "rb") as handle:
-                data = handle.read()
-            info.size = len(data)
-            info.mode = 0o755 if os.access(path, os.X_OK) else 0o644
-            tar.addfile(info, io.BytesIO(data))
-    return buffer.getvalue()
+    return file_tree.tar_bytes(members(src))
 
 
 def pack_port(src: str, dest: str, check_mode: bool = False) -> dict:

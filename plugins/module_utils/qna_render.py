@@ -25,11 +25,10 @@ that changed something. In check mode nothing is written, initialised or committ
 from __future__ import annotations
 
 import collections
-import json
 import os
 import re
 
-from ansible_collections.autoport.zos.plugins.module_utils import git_local
+from ansible_collections.autoport.zos.plugins.module_utils import git_local, jsonl
 from ansible_collections.autoport.zos.plugins.module_utils.atomic_file import remove_if_present, write_if_changed
 from ansible_collections.autoport.zos.plugins.module_utils.fix_text import (
     category_title,
@@ -144,42 +143,29 @@ def records_path(src: str) -> str:
     return src
 
 
-def read_records(path: str) -> tuple[list[dict], int]:
-    """Valid records of a JSONL file, scrubbed again (defence in depth), and how many lines
-    were not valid records."""
+MAX_REJECTED_LINES = 100
+
+
+def read_records(path: str) -> tuple[list[dict], list[dict]]:
+    """Valid records of a JSONL file, scrubbed again (defence in depth), and the lines
+    that were not valid records as ``{line, kind, reason}`` (never the line's text)."""
     records = []
-    invalid = 0
+    rejected = []
     try:
-        handle = open(path, "rb")
-    except OSError as exc:
-        raise QnaRenderError("cannot read %s: %s" % (path, exc.strerror or exc))
-    with handle:
-        while True:
-            line = handle.readline(MAX_LINE_BYTES + 1)
-            if not line:
-                break
-            if len(line) > MAX_LINE_BYTES and not line.endswith(b"\n"):
-                invalid += 1
-                while line and not line.endswith(b"\n"):
-                    line = handle.readline(MAX_LINE_BYTES + 1)
+        for line in jsonl.read_jsonl(path, MAX_LINE_BYTES):
+            if line.value is None:
+                rejected.append({"line": line.number, "kind": line.kind, "reason": line.reason})
                 continue
-            if not line.strip():
-                continue
-            try:
-                value = json.loads(line.decode("utf-8"))
-            except ValueError:
-                invalid += 1
-                continue
-            if not isinstance(value, dict):
-                invalid += 1
-                continue
-            record = scrub_record(value)[0]
-            if validate_record(record):
-                invalid += 1
+            record = scrub_record(line.value)[0]
+            problems = validate_record(record)
+            if problems:
+                rejected.append({"line": line.number, "kind": "not a record", "reason": "; ".join(problems)[:300]})
                 continue
             records.append(record)
+    except jsonl.JsonlError as exc:
+        raise QnaRenderError(str(exc))
     unique = collections.OrderedDict((record["id"], record) for record in records)
-    return list(unique.values()), invalid
+    return list(unique.values()), rejected
 
 
 # ---------------------------------------------------------------------------
@@ -330,12 +316,13 @@ def _rel(*parts: str) -> str:
 
 def render_taxonomy(options: dict, check_mode: bool = False) -> dict:
     """Render the taxonomy (see the module docstring). Returns ``{changed, leaves, skipped,
-    changed_files, removed_files, commit, docs_commit, base_commit, records, invalid}``."""
+    changed_files, removed_files, commit, docs_commit, base_commit, records, invalid,
+    rejected_lines}``."""
     options = _check_options(options)
     root = options["taxonomy_root"]
     taxonomy_dir = options["taxonomy_dir"]
     docs_repo = options.get("docs_repo")
-    records, invalid = read_records(records_path(options["src"]))
+    records, rejected_lines = read_records(records_path(options["src"]))
 
     by_category = collections.OrderedDict((category, []) for category in CATEGORIES)
     for record in records:
@@ -408,7 +395,9 @@ def render_taxonomy(options: dict, check_mode: bool = False) -> dict:
         "docs_commit": None,
         "base_commit": None,
         "records": len(records),
-        "invalid": invalid,
+        "invalid": len(rejected_lines),
+        # The first lines only: a broken file must not make the result as big as itself.
+        "rejected_lines": rejected_lines[:MAX_REJECTED_LINES],
     }
 
     # Knowledge documents first: the qna.yaml files name the commit that holds them.

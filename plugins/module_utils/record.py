@@ -12,6 +12,8 @@ import hashlib
 import json
 import os
 
+from ansible_collections.autoport.zos.plugins.module_utils import jsonl
+
 CATEGORIES = (
     "missing-header",
     "undeclared-identifier",
@@ -231,33 +233,29 @@ def make_record(**fields):
 
 
 def read_records(path):
-    """Yield (line_number, record) from a JSONL file; a line that is not JSON raises RecordError naming it."""
-    with open(path, "r", encoding="utf-8") as handle:
-        for number, line in enumerate(handle, 1):
-            line = line.strip()
-            if not line:
-                continue
-            try:
-                yield number, json.loads(line)
-            except ValueError as exc:
-                raise RecordError("%s line %d is not JSON: %s" % (path, number, exc))
+    """Yield (line_number, record) from a JSONL file; a line that is not a JSON object raises
+    RecordError naming it (use jsonl.read_jsonl to go on past bad lines)."""
+    try:
+        for line in jsonl.read_jsonl(path, jsonl.MAX_LINE_BYTES):
+            if line.value is None:
+                raise RecordError("%s line %d is %s: %s" % (path, line.number, line.kind, line.reason))
+            yield line.number, line.value
+    except jsonl.JsonlError as exc:
+        raise RecordError(str(exc))
 
 
 def existing_ids(path):
-    """Ids already in a JSONL file (an absent file has none). A torn last line is ignored."""
+    """Ids already in a JSONL file (an absent file has none). Lines that are not records
+    (a line torn by a crash, a hostile line) are passed over: the writer rewrites around them."""
     ids = set()
     if not os.path.exists(path):
         return ids
-    with open(path, "r", encoding="utf-8") as handle:
-        for line in handle:
-            line = line.strip()
-            if not line:
-                continue
-            try:
-                ids.add(json.loads(line)["id"])
-            except (ValueError, KeyError, TypeError):
-                # A line cut by a crash mid-write; the writer rewrites around it.
-                continue
+    try:
+        for line in jsonl.read_jsonl(path, jsonl.MAX_LINE_BYTES):
+            if line.value is not None and isinstance(line.value.get("id"), str):
+                ids.add(line.value["id"])
+    except jsonl.JsonlError as exc:
+        raise RecordError(str(exc))
     return ids
 
 

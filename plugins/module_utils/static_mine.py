@@ -14,9 +14,9 @@ from __future__ import annotations
 
 import os
 import re
-import subprocess
 
-from ansible_collections.autoport.zos.plugins.module_utils import patch_read, port_layout
+from ansible_collections.autoport.zos.plugins.module_utils.file_tree import inside
+from ansible_collections.autoport.zos.plugins.module_utils import git_local, patch_read, port_layout
 from ansible_collections.autoport.zos.plugins.module_utils.record import RecordError, RecordWriter, existing_ids, make_record
 
 # ---------------------------------------------------------------------------
@@ -330,17 +330,10 @@ def port_head_commit(port_dir: str) -> str | None:
     if not os.path.exists(os.path.join(port_dir, ".git")):
         return None
     try:
-        result = subprocess.run(
-            ["git", "-C", port_dir, "rev-parse", "--verify", "HEAD"],
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            timeout=60,
-            check=False,
-        )
-    except (OSError, subprocess.SubprocessError):
+        commit = git_local.head(port_dir) or ""
+    except git_local.GitError:
         return None
-    commit = result.stdout.decode("ascii", "replace").strip()
-    return commit if result.returncode == 0 and re.match(r"^[0-9a-f]{40,64}$", commit) else None
+    return commit if re.match(r"^[0-9a-f]{40,64}$", commit) else None
 
 
 def _relative_name(path: str, port_dir: str) -> str:
@@ -392,7 +385,7 @@ def mine_port(
     """Make static records for every hunk of the port's active patches and append new ones to ``dest``.
 
     Returns ``patch_dir`` (relative to port_dir, or None), ``build_line``, ``patch_files``
-    (count), ``parsed`` (count), ``skipped`` (list of {file, reason}: every patch that
+    (count), ``parsed`` (count), ``left_out`` (list of {file, reason}: every patch that
     gave no records, with why), ``records`` (count for this port), ``written`` (new
     records appended), ``changed`` (dest lacked some of them), ``warnings`` and
     ``port_commit``. In check mode nothing is written; ``changed`` says whether it would.
@@ -427,7 +420,7 @@ def mine_port(
         "port_commit": port_commit,
         "patch_files": 0,
         "parsed": 0,
-        "skipped": [],
+        "left_out": [],
         "records": 0,
         "written": 0,
         "changed": False,
@@ -441,30 +434,30 @@ def mine_port(
     walk_errors = []
     patch_paths = port_layout.list_patches(patch_dir, walk_errors)
     for folder, reason in walk_errors:
-        result["skipped"].append({"file": _relative_name(folder, real_port), "reason": reason})
+        result["left_out"].append({"file": _relative_name(folder, real_port), "reason": reason})
     for path in patch_paths:
         name = _relative_name(os.path.realpath(os.path.dirname(path)), real_port) + "/" + os.path.basename(path)
         result["patch_files"] += 1
         if not _safe_text(name):
-            result["skipped"].append({"file": name.encode("utf-8", "backslashreplace").decode("utf-8"), "reason": "file name is not valid UTF-8"})
+            result["left_out"].append({"file": name.encode("utf-8", "backslashreplace").decode("utf-8"), "reason": "file name is not valid UTF-8"})
             continue
-        if not os.path.realpath(path).startswith(real_port + os.sep):
-            result["skipped"].append({"file": name, "reason": "symlink leads outside the port directory"})
+        if not inside(path, real_port) or os.path.realpath(path) == real_port:
+            result["left_out"].append({"file": name, "reason": "symlink leads outside the port directory"})
             continue
         try:
             pf = patch_read.read_patch_file(path)
             patch_read.check_paths(pf)
         except patch_read.PatchReadError as exc:
-            result["skipped"].append({"file": name, "reason": exc.reason})
+            result["left_out"].append({"file": name, "reason": exc.reason})
             continue
         if not pf.hunks:
             reason = "binary patch, no text hunks" if any(fp.is_binary for fp in pf.files) else "no hunks (mode change or rename only)"
-            result["skipped"].append({"file": name, "reason": reason})
+            result["left_out"].append({"file": name, "reason": reason})
             continue
         try:
             found = records_for_patch(pf, port, name, toolchain, line, port_commit)
         except RecordError as exc:
-            result["skipped"].append({"file": name, "reason": "cannot make a record: %s" % exc})
+            result["left_out"].append({"file": name, "reason": "cannot make a record: %s" % exc})
             continue
         result["parsed"] += 1
         warnings.extend("%s: %s" % (name, text) for text in pf.warnings)

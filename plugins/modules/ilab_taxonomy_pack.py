@@ -87,6 +87,7 @@ import os
 
 from ansible.module_utils.basic import AnsibleModule
 
+from ansible_collections.autoport.zos.plugins.module_utils import git_local
 from ansible_collections.autoport.zos.plugins.module_utils.ilab_taxonomy_pack import PackError, pack, select_trees, walk_files
 
 
@@ -104,13 +105,13 @@ def run_module():
         module.fail_json(msg="%s: taxonomy folder does not exist (run the taxonomy stage, or set ilab_train_taxonomy_src)" % src)
     git_head = ""
     if os.path.exists(os.path.join(src, ".git")):
-        git = module.get_bin_path("git", required=True)
-        rc, out, err = module.run_command([git, "-C", src, "ls-files", "-z", "--cached", "--others", "--exclude-standard"])
-        if rc != 0:
-            module.fail_json(msg="%s: git ls-files failed: %s" % (src, err.strip()))
-        names = [name for name in out.split("\0") if name]
-        rc, head, _err = module.run_command([git, "-C", src, "rev-parse", "--verify", "-q", "HEAD"])
-        git_head = head.strip() if rc == 0 else ""
+        if not module.get_bin_path("git"):
+            module.fail_json(msg="%s is a git repository but git is not installed here" % src)
+        try:
+            names = git_local.list_files(src)
+            git_head = git_local.head(src) or ""
+        except git_local.GitError as exc:
+            module.fail_json(msg="%s: %s" % (src, exc))
     else:
         names = walk_files(src)
     names = select_trees(names, module.params["include"])

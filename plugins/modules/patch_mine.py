@@ -22,7 +22,7 @@ description:
   - A static record has an empty C(error) (no error text is ever invented) and an
     C(error_category) inferred from what the hunk does.
   - A patch that cannot be read (empty, truncated, binary, paths that are absolute or leave
-    the source tree) is listed in C(skipped) with the reason; the other patches are still mined.
+    the source tree) is listed in C(left_out) with the reason; the other patches are still mined.
   - I(dest) is only appended to and a record already there is never written again, so a second
     run with the same inputs reports C(changed=false).
 author:
@@ -81,7 +81,7 @@ EXAMPLES = r"""
 
 - name: Show patches that could not be read
   ansible.builtin.debug:
-    var: mined.skipped
+    var: mined.left_out
 """
 
 RETURN = r"""
@@ -105,8 +105,11 @@ parsed:
   returned: always
   type: int
   sample: 28
-skipped:
-  description: Patch files that gave no records, each with the reason.
+left_out:
+  description:
+    - Patch files that gave no records, each with the reason.
+    - Named C(left_out), not C(skipped), because Ansible reads a C(skipped) key in a result as
+      "the task was skipped".
   returned: always
   type: list
   elements: dict
@@ -188,7 +191,7 @@ def run_module():
         build_line=result["build_line"],
         patch_files=result["patch_files"],
         parsed=result["parsed"],
-        skipped=result["skipped"],
+        left_out=result["left_out"],
         records=result["records"],
         written=result["written"],
         toolchain=result["toolchain"],

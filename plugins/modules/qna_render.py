@@ -213,10 +213,18 @@ records:
   type: int
   sample: 1000
 invalid:
-  description: Lines of I(src) that were not valid records (skipped).
+  description: Lines of I(src) that were not valid records (left out; see I(rejected_lines)).
   returned: always
   type: int
   sample: 0
+rejected_lines:
+  description:
+    - The lines of I(src) that were left out, each with its line number, kind and reason
+      (the first 100; the line's text is never quoted). The other lines are still rendered.
+  returned: always
+  type: list
+  elements: dict
+  sample: [{"line": 7, "kind": "not JSON", "reason": "not JSON: nested deeper than the parser allows"}]
 """
 
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib

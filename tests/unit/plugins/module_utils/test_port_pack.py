@@ -57,3 +57,33 @@ def test_link_outside_the_port_is_refused(tmp_path):
 def test_missing_source_is_named(tmp_path):
     with pytest.raises(port_pack.PortPackError, match="nope"):
         port_pack.pack_port(str(tmp_path / "nope"), str(tmp_path / "p.tar"))
+
+
+def test_links_inside_the_port_travel_as_links_and_are_never_read_through(tmp_path):
+    src = _tree(tmp_path / "port")
+    os.symlink("buildenv", src / "env-link")
+    os.symlink(str(src / "stable-patches"), src / "patches")  # absolute, but inside the port
+    port_pack.pack_port(str(src), str(tmp_path / "p.tar"))
+    with tarfile.open(tmp_path / "p.tar") as tar:
+        links = {m.name: m.linkname for m in tar.getmembers() if m.issym()}
+        assert links == {"env-link": "buildenv", "patches": "stable-patches"}
+        # The tar does not depend on where the port sits on the controller.
+        assert str(tmp_path) not in tar.getmember("patches").linkname
+
+
+@pytest.mark.parametrize("kind", ["folder outside", "dangling", "chain out"])
+def test_links_leaving_the_port_or_leading_nowhere_are_refused_naming_the_link(tmp_path, kind):
+    src = _tree(tmp_path / "port")
+    outside = tmp_path / "controller-home"
+    outside.mkdir()
+    (outside / "id_rsa").write_text("PRIVATE KEY")
+    if kind == "folder outside":
+        os.symlink(str(outside), src / "stable-patches" / "home")
+    elif kind == "dangling":
+        os.symlink(str(tmp_path / "nowhere"), src / "stable-patches" / "home")
+    else:
+        os.symlink(str(outside / "id_rsa"), src / "hop")
+        os.symlink("../hop", src / "stable-patches" / "home")
+    with pytest.raises(port_pack.PortPackError, match=r"(stable-patches/home|hop) links (outside|to nothing)"):
+        port_pack.pack_port(str(src), str(tmp_path / "p.tar"))
+    assert not (tmp_path / "p.tar").exists()

@@ -163,7 +163,7 @@ def test_mine_port_on_corpus_port(corpus_ports, tmp_path):
     result = mine_port(str(corpus_ports / "tmuxport"), dest, port_commit=repo["snapshot_commit"])
     assert result["patch_dir"] == "patches"
     assert result["patch_files"] == repo["active_n_patch_files"]
-    assert result["skipped"] == [{"file": "patches/client.c.patch", "reason": "empty file, no patch in it"}]
+    assert result["left_out"] == [{"file": "patches/client.c.patch", "reason": "empty file, no patch in it"}]
     assert result["parsed"] == result["patch_files"] - 1
     assert result["records"] == repo["active_n_hunks"] == result["written"]
     assert result["changed"] is True
@@ -201,7 +201,7 @@ def test_mine_whole_corpus_static_records_have_empty_error(corpus_ports, tmp_pat
             continue
         result = mine_port(str(corpus_ports / name), dest)
         total += result["records"]
-        for skipped in result["skipped"]:
+        for skipped in result["left_out"]:
             assert skipped["reason"]
     records = [record for _line_number, record in read_records(dest)]
     assert len(records) == total > 1000
@@ -270,7 +270,7 @@ def test_bad_patches_are_skipped_with_reasons_and_good_ones_mined(tmp_path):
     )
     dest = tmp_path / "out.jsonl"
     result = mine_port(str(port), str(dest))
-    reasons = {item["file"]: item["reason"] for item in result["skipped"]}
+    reasons = {item["file"]: item["reason"] for item in result["left_out"]}
     assert result["patch_files"] == 9
     assert "truncated" in reasons["patches/b-truncated.patch"]
     assert "escapes the source tree" in reasons["patches/c-dotdot.patch"]
@@ -306,7 +306,7 @@ def test_symlinked_patch_outside_the_port_is_refused(tmp_path):
     outside.write_bytes(GOOD.replace(b"src/a.c", b"src/secret.c"))
     os.symlink(str(outside), str(port / "patches" / "z.patch"))
     result = mine_port(str(port), None)
-    assert result["skipped"] == [{"file": "patches/z.patch", "reason": "symlink leads outside the port directory"}]
+    assert result["left_out"] == [{"file": "patches/z.patch", "reason": "symlink leads outside the port directory"}]
     assert result["records"] == 1
 
 

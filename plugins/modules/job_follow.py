@@ -15,9 +15,10 @@ version_added: "0.2.0"
 description:
   - Follows a job started with C(async) and C(poll=0) (for example M(autoport.zos.patch_replay) or a long
     InstructLab step) until it ends, then returns the job's own result, as M(ansible.builtin.async_status) does.
-  - Every I(poll_interval) seconds prints one progress line for the operator (C(host | name: progress)),
-    read on the job's host from I(progress_file) (the JSON file C(patch_replay) keeps up to date) or from
-    the tail of I(progress_log) (progress bar, loss, elapsed time and last line, credential-looking values masked).
+  - Every I(poll_interval) seconds prints one progress line for the operator, C(<host> | <name>) followed by
+    the progress, read on the job's host from I(progress_file) (the JSON file C(patch_replay) keeps up to date)
+    or from the tail of I(progress_log) (progress bar, loss, elapsed time and last line, credential-looking
+    values masked).
   - The loop runs in the task itself, so a job may be followed for any number of rounds (a task file that
     includes itself once per round stops with a RecursionError after a few hundred).
   - Fails when the job failed (the message starts with I(name)), and when the job is still running after

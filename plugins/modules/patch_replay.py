@@ -49,9 +49,9 @@ description:
     (C(TMPDIR) and, for C(posix), C(HOME) there too); a build running longer than
     I(build_timeout) is killed with its whole process group and recorded as a timeout.
   - Each build command runs in its own session and process group. When it ends, everything it
-    left running is killed: its process group, and every process carrying the build's
+    left running is killed, that is its process group and every process carrying the build's
     C(AUTOPORT_BUILD_TOKEN) environment marker (children that called C(setsid) or daemonized),
-    found through C(/proc). z/OS has no C(/proc): there only the process group and parent links
+    found through C(/proc). z/OS has no C(/proc); there only the process group and parent links
     (C(ps)) are used, so a child that leaves its session and outlives its parent is not found.
 author:
   - autoport.zos contributors (@autoport)

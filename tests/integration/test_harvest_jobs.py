@@ -34,13 +34,25 @@ PROGRESS_MARK = "| %s: " % PORT
 pytestmark = pytest.mark.skipif(any(shutil.which(tool) is None for tool in ("cc", "make", "git")), reason="the harvest needs cc, make and git")
 
 WRAPPER = """#!/bin/sh
-# Test compiler: the host's cc, optionally held at a gate or slowed down.
-if [ -n "$CC_GATE" ] && [ ! -e "$CC_GATE.passed" ]; then
+# Test compiler: the host's cc, held at a gate.
+# CC_GATE: the first compile waits until the gate file exists.
+# CC_GATE_RUN: the first compile of run.c without its patch (build loo-002) writes
+#   <gate>.waiting and waits until the gate file exists; later ones pass.
+wait_gate() {
   i=0
-  while [ ! -e "$CC_GATE" ] && [ $i -lt 6000 ]; do sleep 0.1; i=$((i+1)); done
+  while [ ! -e "$1" ] && [ $i -lt 6000 ]; do sleep 0.1; i=$((i+1)); done
+}
+if [ -n "$CC_GATE" ] && [ ! -e "$CC_GATE.passed" ]; then
+  wait_gate "$CC_GATE"
   : > "$CC_GATE.passed"
 fi
-if [ -n "$CC_DELAY" ]; then sleep "$CC_DELAY"; fi
+case "$*" in
+*run.c*)
+  if [ -n "$CC_GATE_RUN" ] && [ ! -e "$CC_GATE_RUN.waiting" ] && grep -q "wait4(pid" src/run.c; then
+    : > "$CC_GATE_RUN.waiting"
+    wait_gate "$CC_GATE_RUN"
+  fi ;;
+esac
 exec %s "$@"
 """
 
@@ -100,7 +112,7 @@ def test_replay_followed_for_more_than_300_polls_records_what_a_short_poll_does(
 
     def count_progress(event: dict) -> bool:
         seen["lines"] += (event.get("stdout") or "").count(PROGRESS_MARK)
-        if seen["lines"] >= 310 and not gate.exists():
+        if seen["lines"] >= 305 and not gate.exists():
             gate.touch()
         return True
 
@@ -131,7 +143,8 @@ def _replay_pids(token: str) -> set:
 
 @pytest.mark.parametrize("if_running", ["wait", "stop"])
 def test_controller_killed_mid_build_then_run_again_gives_the_uninterrupted_records(reference, tmp_path, if_running):
-    variables = extravars(tmp_path, compiler(tmp_path / "bin"), CC_DELAY="0.4")
+    gate = tmp_path / "gate"
+    variables = extravars(tmp_path, compiler(tmp_path / "bin"), CC_GATE_RUN=str(gate))
     variables["harvest_if_running"] = if_running
     state = tmp_path / "remote" / PORT / "work" / PORT / "state" / "replay.json"
     (tmp_path / "vars.json").write_text(json.dumps(variables))
@@ -141,18 +154,12 @@ def test_controller_killed_mid_build_then_run_again_gives_the_uninterrupted_reco
             str(REPO / "playbooks" / "harvest.yml"), "-e", "@%s" % (tmp_path / "vars.json")]
     first = subprocess.Popen(argv, env=env, cwd=str(REPO), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
     try:
-        deadline = time.monotonic() + 180
-        running = None
-        while time.monotonic() < deadline and first.poll() is None:
-            try:
-                running = json.loads(state.read_text()).get("running")
-            except (OSError, ValueError):
-                running = None
-            if running and running.get("key") == "loo-002":
-                break
+        deadline = time.monotonic() + 300
+        while time.monotonic() < deadline and first.poll() is None and not Path(str(gate) + ".waiting").exists():
             time.sleep(0.05)
+        running = json.loads(state.read_text()).get("running")
         assert running and running.get("key") == "loo-002", "the replay never reached build loo-002"
-        # Only ansible-playbook dies; its async replay job (a daemon) goes on building.
+        # Only ansible-playbook dies; its async replay job (a daemon) goes on, in the middle of a build.
         os.kill(first.pid, signal.SIGKILL)
         first.wait()
     finally:
@@ -162,15 +169,24 @@ def test_controller_killed_mid_build_then_run_again_gives_the_uninterrupted_reco
             pass
     holder = json.loads((state.parent.parent / "replay.lock").read_text())
     assert holder["pid"] and Path("/proc/%d" % holder["pid"]).exists(), "the first replay job should still run"
-    again = run_playbook("harvest.yml", variables, private_data_dir=str(tmp_path / "run2"))
+
+    def open_gate_once_waiting(event: dict) -> bool:
+        # The re-run shows that it waits for the first job: let that job finish its build.
+        if "waiting for the replay already running" in (event.get("stdout") or ""):
+            gate.touch()
+        return True
+
+    again = run_playbook("harvest.yml", variables, private_data_dir=str(tmp_path / "run2"), event_handler=open_gate_once_waiting)
     assert_ok(again)
     followed = follow_result(again)
     assert_same_records(records(tmp_path), reference)
     assert not Path("/proc/%d" % holder["pid"]).exists()
     assert not _replay_pids(holder["token"]), "processes of the first replay are still running"
     if if_running == "stop":
+        assert not gate.exists()
         assert followed["resumed"] is True and followed["builds"] >= 1
         assert any("stopped the replay that was running" in text for text in followed["warnings_found"]), followed["warnings_found"]
     else:
+        assert gate.exists(), "the re-run never said it waits for the first job"
         assert followed["builds"] == 0, "the waiting run must reuse every build of the first job"
         assert any("waited" in text for text in followed["warnings_found"]), followed["warnings_found"]

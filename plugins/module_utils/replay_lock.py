@@ -24,7 +24,6 @@ Standard library only: this runs on build hosts, z/OS included.
 from __future__ import annotations
 
 import errno
-import fcntl
 import json
 import os
 import socket
@@ -32,6 +31,11 @@ import time
 import uuid
 
 from ansible_collections.autoport.zos.plugins.module_utils import process_tree
+
+try:
+    import fcntl
+except ImportError:  # a Python without record locks: judge holders from the file only
+    fcntl = None
 
 IF_RUNNING = ("wait", "stop", "fail")
 # Errors that mean "this file system has no record locks", not "someone holds it".
@@ -56,7 +60,7 @@ class ReplayLock(object):
         self.host = host or socket.gethostname()
         self.token = uuid.uuid4().hex
         self.fd = None
-        self.record_locks = True
+        self.record_locks = fcntl is not None
 
     # -- the file ------------------------------------------------------------
 
@@ -68,7 +72,8 @@ class ReplayLock(object):
         """
         try:
             if self.fd is not None:
-                raw = os.pread(self.fd, 4096, 0)
+                os.lseek(self.fd, 0, os.SEEK_SET)
+                raw = os.read(self.fd, 4096)
             else:
                 with open(self.path, "rb") as handle:
                     raw = handle.read(4096)

@@ -25,6 +25,7 @@ from ansible_collections.autoport.zos.plugins.module_utils import job_follow
 from ansible_collections.autoport.zos.plugins.module_utils import patch_replay
 from ansible_collections.autoport.zos.plugins.module_utils import process_tree
 from ansible_collections.autoport.zos.plugins.module_utils import replay_checkpoint
+from ansible_collections.autoport.zos.plugins.module_utils import replay_lock
 from ansible_collections.autoport.zos.plugins.module_utils.patch_replay import ReplayError, replay_port
 from ansible_collections.autoport.zos.plugins.module_utils.record import read_records
 from ansible_collections.autoport.zos.plugins.module_utils.replay_lock import LockBusy, ReplayLock
@@ -169,6 +170,24 @@ def test_a_live_holder_fails_a_second_replay_or_is_waited_for(tmp_path):
         if holder.poll() is None:
             holder.kill()
         holder.wait()
+
+
+def test_without_record_locks_the_holder_is_judged_by_pid_host_and_start_time(tmp_path, monkeypatch):
+    monkeypatch.setattr(replay_lock, "fcntl", None)
+    lock_file = tmp_path / "replay.lock"
+    live = subprocess.Popen(["sleep", "30"])
+    try:
+        lock_file.write_text(json.dumps({"pid": live.pid, "host": "h", "started": 1, "token": "t", "pid_start": process_tree.start_time(live.pid)}))
+        with pytest.raises(LockBusy, match="pid %d on h" % live.pid):
+            ReplayLock(str(lock_file), host="h").acquire("fail")
+        # The same pid with another start time is another process: the lock is stale.
+        lock_file.write_text(json.dumps({"pid": live.pid, "host": "h", "started": 1, "token": "t", "pid_start": "1"}))
+        lock = ReplayLock(str(lock_file), host="h")
+        assert lock.acquire("fail")["previous"]["pid"] == live.pid
+        lock.release()
+    finally:
+        live.kill()
+        live.wait()
 
 
 @needs_build_tools

@@ -48,7 +48,7 @@ DRIVER = textwrap.dedent(
 ) % COLLECTIONS
 
 # The host's cc behind a wrapper: CC_HANG makes the first compile of run.c without its patch
-# (build loo-002) hang; CC_DAEMON makes every compile leave a daemon that left its session
+# (build loo-002) hang (CC_GATE: wait there until the gate file exists); CC_DAEMON makes every compile leave a daemon that left its session
 # (setsid) and writes its pid; CC_NOISE makes the first compile of run.c (in the build with every patch) print that many distinct errors.
 WRAPPER = """#!/bin/sh
 case "$*" in *--version*) ;; *)
@@ -71,6 +71,11 @@ case "$*" in
   if [ -n "$CC_HANG" ] && [ ! -e "$CC_HANG" ] && grep -q "wait4(pid" src/run.c; then
     echo $$ > "$CC_HANG"
     exec sleep 300
+  fi
+  if [ -n "$CC_GATE" ] && [ ! -e "$CC_GATE.waiting" ] && grep -q "wait4(pid" src/run.c; then
+    : > "$CC_GATE.waiting"
+    i=0
+    while [ ! -e "$CC_GATE" ] && [ $i -lt 3000 ]; do sleep 0.1; i=$((i+1)); done
   fi ;;
 esac
 exec %(cc)s "$@"
@@ -172,6 +177,7 @@ def test_a_live_holder_fails_a_second_replay_or_is_waited_for(tmp_path):
         holder.wait()
 
 
+@needs_procfs
 def test_without_record_locks_the_holder_is_judged_by_pid_host_and_start_time(tmp_path, monkeypatch):
     monkeypatch.setattr(replay_lock, "fcntl", None)
     lock_file = tmp_path / "replay.lock"
@@ -235,16 +241,20 @@ def test_stop_kills_the_running_replay_and_its_whole_tree_then_resumes_to_the_sa
 
 @needs_build_tools
 def test_wait_reuses_the_running_replays_builds(reference, tmp_path):
-    cc = compiler(tmp_path / "bin")
-    opts = options(tmp_path / "work", cc)
+    gate = tmp_path / "gate"
+    opts = options(tmp_path / "work", compiler(tmp_path / "bin"), CC_GATE=str(gate))
     first = start_replay(opts)
+    opener = threading.Timer(1.5, gate.touch)
     try:
-        wait_for(lambda: (tmp_path / "work" / PORT / "replay.lock").exists() and b"build" in first.stdout.readline(), "the first replay")
+        wait_for(Path(str(gate) + ".waiting").exists, "the first replay's build loo-002")
+        opener.start()
         result = replay_port(dict(opts, if_running="wait"))
     finally:
+        opener.cancel()
+        gate.touch()
         first.wait(timeout=300)
     assert first.returncode == 0
-    assert result["builds"] == 0 and any("waited" in text for text in result["warnings"])
+    assert result["builds"] == 0 and any("waited" in text for text in result["warnings"]), result["warnings"]
     assert ids_of(result) == reference
 
 

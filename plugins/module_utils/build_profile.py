@@ -31,6 +31,7 @@ import subprocess
 import time
 from dataclasses import dataclass, field
 
+from ansible_collections.autoport.zos.plugins.module_utils import process_tree
 from ansible_collections.autoport.zos.plugins.module_utils.atomic_file import OutputError, publish_copy, write_if_changed
 from ansible_collections.autoport.zos.plugins.module_utils.file_tree import inside
 
@@ -167,12 +168,24 @@ def group_alive(pgid: int) -> bool:
     return True
 
 
+def stop_leftovers(child: subprocess.Popen, env: dict, grace: float) -> None:
+    """Stop everything a command left: its process group, and every process carrying the
+    build's marker (children that called setsid or daemonized; see process_tree)."""
+    if group_alive(child.pid):
+        kill_process_group(child.pid, grace=grace, leader=child)
+    child.wait()
+    token = (env or {}).get(process_tree.BUILD_MARKER)
+    if token:
+        process_tree.stop(pgids={child.pid}, markers=((process_tree.BUILD_MARKER, token),), grace=grace)
+
+
 def run_logged(argv: list, cwd: str, env: dict, log_path: str, deadline: float | None, on_start=None) -> tuple:
     """Run argv with stdout and stderr into log_path, in a new process group.
 
     ``deadline`` is a time.monotonic() value; past it the whole group is killed and
     the log says so. ``on_start(pid)`` is called once the child runs (the caller
-    checkpoints the group id so a resumed run can stop a leftover build).
+    checkpoints the group id so a resumed run can stop a leftover build). When it ends,
+    whatever it left running is stopped (stop_leftovers).
     Returns (returncode or None, timed_out).
     """
     if not argv or not isinstance(argv, (list, tuple)):
@@ -208,17 +221,14 @@ def run_logged(argv: list, cwd: str, env: dict, log_path: str, deadline: float |
                     continue
         except BaseException:
             # Interrupted (Ctrl-C, an error in on_start...): never leave a build running.
-            kill_process_group(child.pid, leader=child)
-            child.wait()
+            stop_leftovers(child, env, KILL_GRACE)
             raise
         if timed_out:
-            kill_process_group(child.pid, leader=child)
-            child.wait()
+            stop_leftovers(child, env, KILL_GRACE)
             log.write(b"\nautoport: build time limit reached; process group killed\n")
             return None, True
-        # The leader is gone; stop anything it left behind in its group (make -j children).
-        if group_alive(child.pid):
-            kill_process_group(child.pid, grace=0.2, leader=child)
+        # The leader is gone; stop anything it left behind (make -j children, daemons).
+        stop_leftovers(child, env, 0.2)
         return child.returncode, False
 
 

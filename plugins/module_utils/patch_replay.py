@@ -53,6 +53,9 @@ from ansible_collections.autoport.zos.plugins.module_utils import build_profile
 from ansible_collections.autoport.zos.plugins.module_utils import git_local
 from ansible_collections.autoport.zos.plugins.module_utils import patch_read
 from ansible_collections.autoport.zos.plugins.module_utils import port_layout
+from ansible_collections.autoport.zos.plugins.module_utils import process_tree
+from ansible_collections.autoport.zos.plugins.module_utils import replay_checkpoint
+from ansible_collections.autoport.zos.plugins.module_utils import replay_lock
 from ansible_collections.autoport.zos.plugins.module_utils import static_mine
 from ansible_collections.autoport.zos.plugins.module_utils.atomic_file import OutputError, write_if_changed
 from ansible_collections.autoport.zos.plugins.module_utils.record import RecordError, RecordWriter, existing_ids, make_record
@@ -159,6 +162,9 @@ def _options(options: dict) -> dict:
         opts["mirror_dir"] = os.path.abspath(opts["mirror_dir"])
     opts["zopen_command"] = opts.get("zopen_command") or "zopen"
     opts["check_mode"] = bool(opts.get("check_mode"))
+    opts["if_running"] = opts.get("if_running") or "wait"
+    if opts["if_running"] not in replay_lock.IF_RUNNING:
+        raise ReplayError("if_running %r: expected one of %s" % (opts["if_running"], ", ".join(replay_lock.IF_RUNNING)))
     if opts.get("system") is not None and not isinstance(opts["system"], dict):
         raise ReplayError("system must be a mapping of facts")
     return opts
@@ -575,9 +581,12 @@ class _Tree(object):
 
 
 class _State(object):
+    """The checkpoint: ``replay.json`` plus one diagnostics file per build (replay_checkpoint)."""
+
     def __init__(self, path: str):
         self.path = path
         self.data = None
+        self.store = replay_checkpoint.DiagnosticStore(os.path.dirname(path))
 
     def load(self) -> dict | None:
         try:
@@ -589,12 +598,13 @@ class _State(object):
             return None
         if not isinstance(data, dict) or data.get("version") != STATE_VERSION:
             return None
-        return data
+        return self.store.attach(data)
 
     def save(self) -> None:
         try:
-            write_if_changed(self.path, (json.dumps(self.data, sort_keys=True, indent=1) + "\n").encode("utf-8"))
-        except OutputError as exc:
+            slim = self.store.detach(self.data)
+            write_if_changed(self.path, (json.dumps(slim, sort_keys=True, indent=1) + "\n").encode("utf-8"))
+        except (OutputError, replay_checkpoint.CheckpointError) as exc:
             raise ReplayError("cannot write the checkpoint: %s" % exc)
 
 
@@ -622,9 +632,8 @@ def _new_state(fingerprint: str, opts: dict) -> dict:
 # Diagnostics and records.
 
 
-def _diagnostics(result: dict) -> list:
-    """The error diagnostics of one build's phase logs, reduced to what attribution needs."""
-    found = []
+def _diagnostics(result: dict):
+    """The error diagnostics of one build's phase logs, reduced to what attribution needs (a generator)."""
     for phase in result.get("phases", []):
         log = phase.get("log")
         if not log or phase.get("phase") not in build_profile.PHASES or not os.path.isfile(log):
@@ -639,17 +648,16 @@ def _diagnostics(result: dict) -> list:
             # The tool a parser guesses can differ between two logs of the same error
             # (a compiler line seen or not before it): it is not part of what the error is.
             item["key"] = build_log.message_key(dict(diag, tool=None))
-            found.append(item)
-    return found
+            yield item
 
 
 def _credited(without: dict, with_: dict) -> list:
     """Diagnostics of the build without the patch that the build with it no longer has."""
-    gone = set(diag["key"] for diag in with_.get("diagnostics", []))
+    gone = replay_checkpoint.present_keys(with_)
     seen = set()
     credited = []
     for diag in without.get("diagnostics", []):
-        if diag["key"] in gone or diag["key"] in seen:
+        if replay_checkpoint.key_digest(diag["key"]) in gone or diag["key"] in seen:
             continue
         seen.add(diag["key"])
         credited.append(diag)
@@ -723,6 +731,10 @@ class _Harvest(object):
         self.profile = None
         self.last_build_end = None
         self._coarse = None
+        # Every process the replay starts carries this id (process_tree), so a later run can
+        # stop whatever an interrupted one left behind, even outside its process groups.
+        self.replay_id = opts.get("replay_id") or uuid.uuid4().hex
+        self.previous_replay = opts.get("previous_replay") or {}
 
     # -- setup ---------------------------------------------------------------
 
@@ -731,6 +743,8 @@ class _Harvest(object):
         env.update(_GIT_IDENTITY)
         home = os.path.join(self.work, "home")
         env.update({"HOME": home, "GIT_CONFIG_NOSYSTEM": "1", "LC_ALL": "C", "GIT_TERMINAL_PROMPT": "0", "XDG_CONFIG_HOME": home})
+        if self.opts.get("replay_id"):
+            env[process_tree.REPLAY_MARKER] = self.opts["replay_id"]
         return env
 
     def _say(self, message: str) -> None:
@@ -744,6 +758,7 @@ class _Harvest(object):
         if data is not None and data.get("running"):
             # Whatever the inputs are now, a build left running by a killed run must stop first.
             self._stop_leftover(data["running"])
+        self._stop_earlier_replay()
         if data is not None and data.get("fingerprint") == self.fingerprint:
             self.state.data = data
             self.resumed = bool(data.get("builds") or data.get("prepared")) and not data.get("complete")
@@ -775,6 +790,7 @@ class _Harvest(object):
             patch_dir_name=PATCH_FOLDER,
             explicit_line=self.opts["build_line"] != "auto",
         )
+        self.profile.extra_env[process_tree.REPLAY_MARKER] = self.replay_id
         if self.state.data.get("toolchain") is None:
             self.state.data["toolchain"] = self.opts.get("toolchain") or self._default_toolchain()
             self._save()
@@ -805,9 +821,23 @@ class _Harvest(object):
 
     def _stop_leftover(self, running: dict) -> None:
         pgid = int(running.get("pgid") or 0)
-        if build_profile.group_alive(pgid) and self._ours(pgid, running.get("token", "")):
+        token = running.get("token", "")
+        if build_profile.group_alive(pgid) and self._ours(pgid, token):
             self._say("stopping the build left running by an interrupted run (process group %d)" % pgid)
             build_profile.kill_process_group(pgid)
+        if token:
+            # Its children that left the group (setsid) still carry the build's token.
+            process_tree.stop(markers=((process_tree.BUILD_MARKER, token),), grace=build_profile.KILL_GRACE)
+
+    def _stop_earlier_replay(self) -> None:
+        """Stop what a dead earlier replay left running (found by its id: builds that left their
+        process group included). Its lock is ours now, so it no longer runs."""
+        token = self.previous_replay.get("token")
+        if not token or token == self.replay_id:
+            return
+        left = process_tree.stop(markers=((process_tree.REPLAY_MARKER, token),), grace=build_profile.KILL_GRACE)
+        if left:
+            self.warnings.append("stopped %d processes left running by an interrupted replay (%s)" % (len(left), replay_lock.describe(self.previous_replay)))
 
     @staticmethod
     def _ours(pgid: int, token: str) -> bool:
@@ -994,7 +1024,13 @@ class _Harvest(object):
         result["key"] = key
         result["label"] = label
         result["patches"] = list(target)
-        result["diagnostics"] = _diagnostics(result)
+        # Bounded: the checkpoint keeps a summary, the logs keep everything (replay_checkpoint).
+        result["diagnostics"], result["dropped_keys"], summary = replay_checkpoint.bound_diagnostics(_diagnostics(result))
+        result["diagnostics_summary"] = summary
+        if summary["dropped"] or summary["fields_truncated"]:
+            self.warnings.append("port %s: build %s printed %d error diagnostics (%d distinct); the checkpoint keeps %d, %d fields clipped; "
+                                 "the logs have them all" % (self.opts["port"], key, summary["total"], summary["distinct"], summary["kept"],
+                                                             summary["fields_truncated"]))
         if result["status"] == "timeout":
             self.warnings.append("port %s: build %s (%s) timed out after %d s; %s" % (
                 self.opts["port"], key, label, self.opts["build_timeout"], result.get("message") or ""))
@@ -1213,7 +1249,7 @@ class _Harvest(object):
                 "label": build.get("label"),
                 "status": build.get("status"),
                 "failed_phase": build.get("failed_phase"),
-                "diagnostics": len(build.get("diagnostics", [])),
+                "diagnostics": (build.get("diagnostics_summary") or {}).get("total", len(build.get("diagnostics", []))),
                 "seconds": build.get("seconds"),
                 "message": build.get("message"),
             })
@@ -1271,8 +1307,9 @@ def replay_port(options: dict, progress=None) -> dict:
 
     ``options`` are the module's (port_dir, port, work_dir, state_dir, dest, log_dir,
     profile, strategy, build_line, mirror_dir, source, build_timeout, cflags, env,
-    toolchain, system, port_commit, zopen_command, check_mode). ``progress(message)``
-    is called before each step. Returns the module's result (see its RETURN).
+    toolchain, system, port_commit, zopen_command, if_running, check_mode).
+    ``progress(message)`` is called before each step. One replay at a time holds the
+    port's work directory (replay_lock; ``if_running`` says what to do with a live one). Returns the module's result (see its RETURN).
     Raises ReplayError naming the input when the harvest cannot proceed.
     """
     opts = _options(options)
@@ -1282,7 +1319,35 @@ def replay_port(options: dict, progress=None) -> dict:
     fingerprint = _fingerprint(opts, port)
     if opts["check_mode"]:
         return _check_mode_report(opts, port, fingerprint)
+    lock = replay_lock.ReplayLock(os.path.join(opts["work"], "replay.lock"))
+
+    def waiting(holder: dict) -> None:
+        if progress is not None:
+            progress("%s: waiting for the replay already running in this work directory (%s)" % (opts["port"], replay_lock.describe(holder)))
+
+    try:
+        taken = lock.acquire(opts["if_running"], on_wait=waiting)
+    except replay_lock.LockBusy as exc:
+        raise ReplayError("port %s: %s" % (opts["port"], exc))
+    except OSError as exc:
+        raise ReplayError("port %s: cannot lock %s: %s" % (opts["port"], lock.path, exc))
+    try:
+        opts["replay_id"] = lock.token
+        opts["previous_replay"] = taken["previous"]
+        return _run_harvest(opts, port, fingerprint, progress, taken)
+    finally:
+        lock.release()
+
+
+def _run_harvest(opts: dict, port: dict, fingerprint: str, progress, taken: dict) -> dict:
+    """The harvest proper, run while holding the work directory's lock."""
     harvest = _Harvest(opts, port, fingerprint, progress)
+    if taken["stopped"]:
+        harvest.warnings.append("stopped the replay that was running in %s (%s) and %d processes of it" % (
+            opts["work"], replay_lock.describe(taken["previous"]), len(taken["stopped"])))
+    elif taken["waited_s"] >= 1:
+        harvest.warnings.append("waited %d s for the replay that was running in %s (%s)" % (
+            taken["waited_s"], opts["work"], replay_lock.describe(taken["previous"])))
     try:
         harvest.start()
         if opts["strategy"] == "leave_one_out":

@@ -37,10 +37,22 @@ description:
     again, it stops a build the earlier run left behind, continues where it was and ends with
     exactly the records an uninterrupted run writes. A second run with the same inputs builds
     nothing and reports C(changed=false).
+  - One replay at a time works in a port's work directory. It holds C(<work_dir>/<port>/replay.lock)
+    (a record lock, plus its pid, host, start time and replay id) while it runs; a lock left by a dead
+    process is taken over, and what that process left running is stopped. A live earlier replay (for
+    example the async job of a controller that died) is handled by I(if_running).
+  - The checkpoint keeps a bounded summary of each build's error diagnostics (one per distinct
+    message, at most 2000 and 1 MiB per build, long fields clipped, counted in the build's
+    C(diagnostics_summary)), written once per build beside it; the build logs keep everything.
   - Every command runs from an argument list; the buildenv-driven commands run as a fixed
     C(sh -c) script with the settings exported. Builds run inside the port's work directory
     (C(TMPDIR) and, for C(posix), C(HOME) there too); a build running longer than
     I(build_timeout) is killed with its whole process group and recorded as a timeout.
+  - Each build command runs in its own session and process group. When it ends, everything it
+    left running is killed, that is its process group and every process carrying the build's
+    C(AUTOPORT_BUILD_TOKEN) environment marker (children that called C(setsid) or daemonized),
+    found through C(/proc). z/OS has no C(/proc); there only the process group and parent links
+    (C(ps)) are used, so a child that leaves its session and outlives its parent is not found.
 author:
   - autoport.zos contributors (@autoport)
 options:
@@ -117,6 +129,18 @@ options:
     description: The C(zopen) program the C(zopen) profile runs.
     type: str
     default: zopen
+  if_running:
+    description:
+      - What to do when another replay is still running in the same work directory (its lock is held
+        by a live process).
+      - C(wait) waits until it ends and then continues from its checkpoint (every build it finished
+        is reused; nothing is built twice).
+      - C(stop) stops it and its whole process tree (its builds included) and resumes from the
+        checkpoint; only a replay on the same host can be stopped.
+      - C(fail) fails naming its pid, host and start time, and leaves it running.
+    type: str
+    default: wait
+    choices: [wait, stop, fail]
 attributes:
   check_mode:
     description: Reads the port and the checkpoint and reports the builds still to run; fetches, builds and writes nothing.
@@ -310,6 +334,7 @@ def argument_spec():
         system=dict(type="dict"),
         port_commit=dict(type="str"),
         zopen_command=dict(type="str", default="zopen"),
+        if_running=dict(type="str", default="wait", choices=["wait", "stop", "fail"]),
     )
 
 

@@ -67,8 +67,12 @@ def run_playbook(
     envvars: dict[str, str] | None = None,
     tags: str | None = None,
     limit: str | None = None,
+    event_handler=None,
 ) -> RunResult:
-    """Run playbooks/<playbook> (or a path) with the repo's ansible.cfg and the test stand-ins."""
+    """Run playbooks/<playbook> (or a path) with the repo's ansible.cfg and the test stand-ins.
+
+    ``event_handler(event)`` sees every event while the run goes on (ansible-runner's hook).
+    """
     path = Path(playbook)
     if not path.is_absolute():
         path = REPO / "playbooks" / playbook
@@ -96,6 +100,7 @@ def run_playbook(
         envvars=env,
         cmdline=cmdline.strip() or None,
         limit=limit,
+        event_handler=event_handler,
         quiet=True,
         suppress_env_files=True,
     )

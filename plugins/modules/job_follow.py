@@ -1,0 +1,172 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: autoport.zos contributors
+# Apache License 2.0 (see LICENSE)
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+DOCUMENTATION = r"""
+---
+module: job_follow
+short_description: Follow a background job until it ends, printing its progress
+version_added: "0.2.0"
+description:
+  - Follows a job started with C(async) and C(poll=0) (for example M(autoport.zos.patch_replay) or a long
+    InstructLab step) until it ends, then returns the job's own result, as M(ansible.builtin.async_status) does.
+  - Every I(poll_interval) seconds prints one progress line for the operator, C(<host> | <name>) followed by
+    the progress, read on the job's host from I(progress_file) (the JSON file C(patch_replay) keeps up to date)
+    or from the tail of I(progress_log) (progress bar, loss, elapsed time and last line, credential-looking
+    values masked).
+  - The loop runs in the task itself, so a job may be followed for any number of rounds (a task file that
+    includes itself once per round stops with a RecursionError after a few hundred).
+  - Fails when the job failed (the message starts with I(name)), and when the job is still running after
+    I(timeout) seconds.
+  - An action plugin runs the loop on the controller; each round runs this module on the job's host.
+author:
+  - autoport.zos contributors (@autoport)
+options:
+  jid:
+    description: The C(ansible_job_id) returned by the task started with C(async) and C(poll=0).
+    type: str
+    required: true
+  name:
+    description: What is followed, shown in front of every progress line and in the failure message.
+    type: str
+    default: job
+  poll_interval:
+    description:
+      - Seconds between progress lines. Each round waits on the job's host and returns early when the job ends.
+      - C(0) polls as fast as the connection allows.
+    type: float
+    default: 5
+  progress_file:
+    description: A JSON file with a C(line) key that the job keeps up to date (C(patch_replay) writes one).
+    type: path
+  progress_log:
+    description: The job's log; the progress line is made from its tail (see M(autoport.zos.ilab_progress)).
+    type: path
+  timeout:
+    description: Seconds after which a job that has not ended is reported as failed; C(0) follows it until it ends.
+    type: int
+    default: 0
+  cleanup:
+    description: Remove the job's status file on its host once the job has ended.
+    type: bool
+    default: false
+notes:
+  - Progress lines are printed while the task runs (with AWX and ansible-runner they are job output lines).
+  - The job's result is merged into the task result; C(polls) and C(followed_s) tell how the job was followed.
+attributes:
+  action:
+    description: An action plugin runs the follow loop on the controller.
+    support: full
+  check_mode:
+    description: Only reads the job's status and progress; a job started in check mode can be followed.
+    support: full
+  diff_mode:
+    description: Not supported; nothing is changed.
+    support: none
+  platform:
+    description: The job's host may be any POSIX host, z/OS UNIX included.
+    support: full
+    platforms: [posix, zos]
+seealso:
+  - module: ansible.builtin.async_status
+  - module: autoport.zos.patch_replay
+  - module: autoport.zos.ilab_progress
+"""
+
+EXAMPLES = r"""
+- name: Start the patch replay
+  autoport.zos.patch_replay:
+    port_dir: /srv/ports/zlibport
+    work_dir: /srv/harvest/work
+  async: 21600
+  poll: 0
+  register: replay_job
+
+- name: Follow the replay, one progress line every 5 seconds
+  autoport.zos.job_follow:
+    jid: "{{ replay_job.ansible_job_id }}"
+    name: zlibport
+    progress_file: /srv/harvest/work/progress.json
+    poll_interval: 5
+    timeout: 21660
+  register: replay
+
+- name: Show what each patch fixed
+  ansible.builtin.debug:
+    msg: "{{ replay.patches | map(attribute='outcome') | list }}"
+"""
+
+RETURN = r"""
+finished:
+  description: Whether the job has ended (always true unless the task failed on I(timeout)).
+  returned: always
+  type: bool
+  sample: true
+polls:
+  description: Number of rounds the job was followed for.
+  returned: always
+  type: int
+  sample: 412
+followed_s:
+  description: Seconds the job was followed for.
+  returned: always
+  type: float
+  sample: 2071.4
+progress:
+  description: The last progress line read.
+  returned: always
+  type: str
+  sample: "zlibport: build loo-003 (patch 3 of 9, without src/a.c.patch): build [00:34:10]"
+ansible_job_id:
+  description: The job id followed.
+  returned: always
+  type: str
+  sample: "j123456789.4242"
+"""
+
+from ansible.module_utils.basic import AnsibleModule
+
+from ansible_collections.autoport.zos.plugins.module_utils.job_follow import follow_round
+
+
+def run_module():
+    module = AnsibleModule(
+        argument_spec=dict(
+            jid=dict(type="str", required=True),
+            name=dict(type="str", default="job"),
+            poll_interval=dict(type="float", default=5),
+            progress_file=dict(type="path"),
+            progress_log=dict(type="path"),
+            timeout=dict(type="int", default=0),
+            cleanup=dict(type="bool", default=False),
+            # Set by the action plugin: one round's wait and the host's async directory.
+            _wait=dict(type="float", default=0),
+            _async_dir=dict(type="path", required=True),
+        ),
+        mutually_exclusive=[("progress_file", "progress_log")],
+        supports_check_mode=True,
+    )
+    if module.params["_wait"] < 0:
+        module.fail_json(msg="poll_interval must not be negative")
+    result = follow_round(
+        module.params["_async_dir"],
+        module.params["jid"],
+        wait=module.params["_wait"],
+        progress_file=module.params["progress_file"],
+        progress_log=module.params["progress_log"],
+        cleanup=module.params["cleanup"] and not module.check_mode,
+    )
+    module.exit_json(changed=False, **result)
+
+
+def main():
+    run_module()
+
+
+if __name__ == "__main__":
+    main()

@@ -67,16 +67,13 @@ options:
     default: 1000
 extends_documentation_fragment:
   - autoport.zos.attributes
+  - autoport.zos.attributes.zos
 attributes:
   check_mode:
-    support: full
     details: Reads the log the same way; nothing is ever written.
   diff_mode:
-    support: none
     details: Not supported; nothing changes.
   platform:
-    support: full
-    platforms: [posix, zos]
     details: Runs on the controller or on a z/OS UNIX host (standard library Python only).
 seealso:
   - module: autoport.zos.patch_replay

@@ -74,16 +74,13 @@ options:
     type: str
 extends_documentation_fragment:
   - autoport.zos.attributes
+  - autoport.zos.attributes.posix
 attributes:
   check_mode:
-    support: full
     details: Reads and curates everything but writes nothing; C(changed_files) lists what would change.
   diff_mode:
-    support: none
     details: Not supported; C(changed_files) names the files that change.
   platform:
-    support: full
-    platforms: [posix]
     details: Runs on the controller (localhost).
 seealso:
   - module: autoport.zos.patch_replay

@@ -92,14 +92,7 @@ options:
     default: 0
 extends_documentation_fragment:
   - autoport.zos.attributes
-attributes:
-  check_mode:
-    support: full
-  diff_mode:
-    support: none
-  platform:
-    support: full
-    platforms: posix
+  - autoport.zos.attributes.posix
 seealso:
   - module: autoport.zos.qna_render
     description: "Before: writes the taxonomy the run trains on (taxonomy stage)."

@@ -36,14 +36,7 @@ options:
     default: 3
 extends_documentation_fragment:
   - autoport.zos.attributes
-attributes:
-  check_mode:
-    support: full
-  diff_mode:
-    support: none
-  platform:
-    support: full
-    platforms: posix
+  - autoport.zos.attributes.posix
 seealso:
   - module: autoport.zos.ilab_stamp
     description: Decides whether a step runs at all.

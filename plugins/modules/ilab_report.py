@@ -45,14 +45,7 @@ options:
     default: {}
 extends_documentation_fragment:
   - autoport.zos.attributes
-attributes:
-  check_mode:
-    support: full
-  diff_mode:
-    support: none
-  platform:
-    support: full
-    platforms: posix
+  - autoport.zos.attributes.posix
 seealso:
   - module: autoport.zos.ilab_stamp
     description: "Before: the stamps whose step times the report reads."

@@ -60,14 +60,7 @@ options:
     default: {}
 extends_documentation_fragment:
   - autoport.zos.attributes
-attributes:
-  check_mode:
-    support: full
-  diff_mode:
-    support: none
-  platform:
-    support: full
-    platforms: posix
+  - autoport.zos.attributes.posix
 seealso:
   - module: autoport.zos.ilab_taxonomy_pack
     description: "Before: the packed taxonomy, the first stamped input."

@@ -39,14 +39,7 @@ options:
     default: [compositional_skills, knowledge]
 extends_documentation_fragment:
   - autoport.zos.attributes
-attributes:
-  check_mode:
-    support: full
-  diff_mode:
-    support: none
-  platform:
-    support: full
-    platforms: posix
+  - autoport.zos.attributes.posix
 seealso:
   - module: autoport.zos.qna_render
     description: "Before: writes the taxonomy (taxonomy stage)."

@@ -34,17 +34,14 @@ options:
     required: true
 extends_documentation_fragment:
   - autoport.zos.attributes
+  - autoport.zos.attributes.zos
   - autoport.zos.port
 attributes:
   check_mode:
-    support: full
     details: Reads and counts everything but writes nothing; C(changed) says whether records would be appended.
   diff_mode:
-    support: none
     details: Not supported; the records are append-only and counted in the result.
   platform:
-    support: full
-    platforms: [posix, zos]
     details: Runs on the controller or on a z/OS UNIX host (standard library Python only).
 seealso:
   - module: autoport.zos.patch_replay

@@ -103,17 +103,14 @@ options:
     default: zopen
 extends_documentation_fragment:
   - autoport.zos.attributes
+  - autoport.zos.attributes.zos
   - autoport.zos.port
 attributes:
   check_mode:
-    support: full
     details: Reads the port and the checkpoint and reports the builds still to run; fetches, builds and writes nothing.
   diff_mode:
-    support: none
     details: Not supported; records are append-only and counted in the result.
   platform:
-    support: full
-    platforms: [posix, zos]
     details: Runs on a z/OS UNIX host (C(zopen) profile) or any POSIX host (C(posix) profile); standard library Python only.
 seealso:
   - module: autoport.zos.port_pack

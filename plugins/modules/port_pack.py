@@ -30,16 +30,13 @@ options:
     required: true
 extends_documentation_fragment:
   - autoport.zos.attributes
+  - autoport.zos.attributes.posix
 attributes:
   check_mode:
-    support: full
     details: Reports whether the tar would change without writing it.
   diff_mode:
-    support: none
     details: No diff is returned.
   platform:
-    support: full
-    platforms: posix
     details: Runs on the controller or any POSIX host.
 seealso:
   - module: autoport.zos.patch_replay

@@ -109,16 +109,13 @@ options:
     default: true
 extends_documentation_fragment:
   - autoport.zos.attributes
+  - autoport.zos.attributes.posix
 attributes:
   check_mode:
-    support: full
     details: Renders and validates everything but writes, initialises and commits nothing; C(changed_files) lists what would change.
   diff_mode:
-    support: none
     details: Not supported; C(changed_files) and C(removed_files) name the files that change.
   platform:
-    support: full
-    platforms: [posix]
     details: Runs on the controller (localhost).
 seealso:
   - module: autoport.zos.dataset_curate

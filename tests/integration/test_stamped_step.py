@@ -60,8 +60,8 @@ def test_a_stamped_step_runs_once_and_again_only_when_its_inputs_change(tmp_path
     (step / "input.txt").write_text("bye\n", encoding="utf-8")
     check = _run(tmp_path, "run3", check=True)
     assert_ok(check)
-    assert check.changed_tasks() == ["Check mode: the copy step would run"]
-    said = check.task_results("Check mode: the copy step would run")[0]["msg"]
+    assert check.changed_tasks() == ["Check mode, would run: the copy step"]
+    said = check.task_results("Check mode, would run: the copy step")[0]["msg"]
     assert said == "the copy step would run: inputs changed since the stamp was written"
     assert "Start: copy" not in _started(check)
     assert (step / "output.txt").read_text(encoding="utf-8") == "hello\none\n"

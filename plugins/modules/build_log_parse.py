@@ -65,17 +65,21 @@ options:
         cover every diagnostic and I(truncated) says when some were left out.
     type: int
     default: 1000
+extends_documentation_fragment:
+  - autoport.zos.attributes
+  - autoport.zos.attributes.zos
 attributes:
   check_mode:
-    description: Reads the log the same way; nothing is ever written.
-    support: full
+    details: Reads the log the same way; nothing is ever written.
   diff_mode:
-    description: Not supported; nothing changes.
-    support: none
+    details: Not supported; nothing changes.
   platform:
-    description: Runs on the controller or on a z/OS UNIX host (standard library Python only).
-    support: full
-    platforms: [posix, zos]
+    details: Runs on the controller or on a z/OS UNIX host (standard library Python only).
+seealso:
+  - module: autoport.zos.patch_replay
+    description: Runs this reader on every build log of a harvest and turns its diagnostics into records.
+  - module: autoport.zos.dataset_curate
+    description: Next stage for records, which merges, scrubs, deduplicates and splits them (curate stage).
 """
 
 EXAMPLES = r"""

@@ -72,17 +72,23 @@ options:
   system_prompt:
     description: System message of the InstructLab messages files. A z/OS porting assistant prompt when omitted.
     type: str
+extends_documentation_fragment:
+  - autoport.zos.attributes
+  - autoport.zos.attributes.posix
 attributes:
   check_mode:
-    description: Reads and curates everything but writes nothing; C(changed_files) lists what would change.
-    support: full
+    details: Reads and curates everything but writes nothing; C(changed_files) lists what would change.
   diff_mode:
-    description: Not supported; C(changed_files) names the files that change.
-    support: none
+    details: Not supported; C(changed_files) names the files that change.
   platform:
-    description: Runs on the controller (localhost).
-    support: full
-    platforms: [posix]
+    details: Runs on the controller (localhost).
+seealso:
+  - module: autoport.zos.patch_replay
+    description: "Before: records from real builds (harvest stage)."
+  - module: autoport.zos.patch_mine
+    description: "Before: records from the patch files alone (mine stage)."
+  - module: autoport.zos.qna_render
+    description: "Next: renders the curated train split as an InstructLab taxonomy (taxonomy stage)."
 """
 
 EXAMPLES = r"""

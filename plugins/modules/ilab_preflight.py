@@ -90,17 +90,14 @@ options:
     description: Memory of the host in MiB; 0 measures it.
     type: int
     default: 0
-attributes:
-  check_mode:
-    description: Can run in check_mode and return changed status prediction without modifying target.
-    support: full
-  diff_mode:
-    description: Will return details on what has changed (or possibly needs changing in check_mode), when in diff mode.
-    support: none
-  platform:
-    description: Target OS/families that can be operated against.
-    support: full
-    platforms: posix
+extends_documentation_fragment:
+  - autoport.zos.attributes
+  - autoport.zos.attributes.posix
+seealso:
+  - module: autoport.zos.qna_render
+    description: "Before: writes the taxonomy the run trains on (taxonomy stage)."
+  - module: autoport.zos.ilab_taxonomy_pack
+    description: "Next: packs the taxonomy for the AI host."
 """
 
 EXAMPLES = r"""

@@ -34,17 +34,14 @@ options:
     description: Number of last non-empty log lines to return.
     type: int
     default: 3
-attributes:
-  check_mode:
-    description: Can run in check_mode and return changed status prediction without modifying target.
-    support: full
-  diff_mode:
-    description: Will return details on what has changed (or possibly needs changing in check_mode), when in diff mode.
-    support: none
-  platform:
-    description: Target OS/families that can be operated against.
-    support: full
-    platforms: posix
+extends_documentation_fragment:
+  - autoport.zos.attributes
+  - autoport.zos.attributes.posix
+seealso:
+  - module: autoport.zos.ilab_stamp
+    description: Decides whether a step runs at all.
+  - module: autoport.zos.ilab_report
+    description: "Next: the run report (samples, loss, chat answer, step times)."
 """
 
 EXAMPLES = r"""

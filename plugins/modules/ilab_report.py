@@ -43,17 +43,14 @@ options:
     description: Settings of the run to record (teacher, student, pipelines, device, ...).
     type: dict
     default: {}
-attributes:
-  check_mode:
-    description: Can run in check_mode and return changed status prediction without modifying target.
-    support: full
-  diff_mode:
-    description: Will return details on what has changed (or possibly needs changing in check_mode), when in diff mode.
-    support: none
-  platform:
-    description: Target OS/families that can be operated against.
-    support: full
-    platforms: posix
+extends_documentation_fragment:
+  - autoport.zos.attributes
+  - autoport.zos.attributes.posix
+seealso:
+  - module: autoport.zos.ilab_stamp
+    description: "Before: the stamps whose step times the report reads."
+  - module: autoport.zos.ilab_progress
+    description: "Before: followed each long step."
 """
 
 EXAMPLES = r"""

@@ -58,17 +58,16 @@ options:
     description: Additional facts stored in the stamp (for the operator; not part of the fingerprint).
     type: dict
     default: {}
-attributes:
-  check_mode:
-    description: Can run in check_mode and return changed status prediction without modifying target.
-    support: full
-  diff_mode:
-    description: Will return details on what has changed (or possibly needs changing in check_mode), when in diff mode.
-    support: none
-  platform:
-    description: Target OS/families that can be operated against.
-    support: full
-    platforms: posix
+extends_documentation_fragment:
+  - autoport.zos.attributes
+  - autoport.zos.attributes.posix
+seealso:
+  - module: autoport.zos.ilab_taxonomy_pack
+    description: "Before: the packed taxonomy, the first stamped input."
+  - module: autoport.zos.ilab_progress
+    description: Follows each step the stamp says must run.
+  - module: autoport.zos.ilab_report
+    description: "Next: reads the stamps into the run report."
 """
 
 EXAMPLES = r"""

@@ -37,17 +37,16 @@ options:
     type: list
     elements: str
     default: [compositional_skills, knowledge]
-attributes:
-  check_mode:
-    description: Can run in check_mode and return changed status prediction without modifying target.
-    support: full
-  diff_mode:
-    description: Will return details on what has changed (or possibly needs changing in check_mode), when in diff mode.
-    support: none
-  platform:
-    description: Target OS/families that can be operated against.
-    support: full
-    platforms: posix
+extends_documentation_fragment:
+  - autoport.zos.attributes
+  - autoport.zos.attributes.posix
+seealso:
+  - module: autoport.zos.qna_render
+    description: "Before: writes the taxonomy (taxonomy stage)."
+  - module: autoport.zos.ilab_preflight
+    description: "Before: checks models, memory and disk."
+  - module: autoport.zos.ilab_stamp
+    description: "Next: decides which long steps (generate, train, convert, chat) must run."
 """
 
 EXAMPLES = r"""

@@ -28,40 +28,26 @@ description:
 author:
   - autoport.zos contributors (@autoport)
 options:
-  port_dir:
-    description: A port repository checkout (the folder that holds C(buildenv) and the patch folders).
-    type: path
-    required: true
   dest:
     description: The JSONL file the records are appended to. Created with its parent folders when absent.
     type: path
     required: true
-  build_line:
-    description:
-      - Which build line's patch folder to mine. C(auto) uses C(ZOPEN_BUILD_LINE) from the
-        buildenv, defaulting to C(STABLE).
-    type: str
-    default: auto
-    choices: [auto, STABLE, DEV]
-  port:
-    description: Port name stored in each record. Defaults to the base name of I(port_dir).
-    type: str
-  port_commit:
-    description:
-      - Commit of the port repository the patches come from, stored in each record.
-      - When omitted and I(port_dir) is a git checkout, its C(HEAD) commit is used.
-    type: str
+extends_documentation_fragment:
+  - autoport.zos.attributes
+  - autoport.zos.attributes.zos
+  - autoport.zos.port
 attributes:
   check_mode:
-    description: Reads and counts everything but writes nothing; C(changed) says whether records would be appended.
-    support: full
+    details: Reads and counts everything but writes nothing; C(changed) says whether records would be appended.
   diff_mode:
-    description: Not supported; the records are append-only and counted in the result.
-    support: none
+    details: Not supported; the records are append-only and counted in the result.
   platform:
-    description: Runs on the controller or on a z/OS UNIX host (standard library Python only).
-    support: full
-    platforms: [posix, zos]
+    details: Runs on the controller or on a z/OS UNIX host (standard library Python only).
+seealso:
+  - module: autoport.zos.patch_replay
+    description: "Beside it: records from real builds (harvest stage)."
+  - module: autoport.zos.dataset_curate
+    description: "Next: merges, scrubs, deduplicates and splits the records (curate stage)."
 """
 
 EXAMPLES = r"""
@@ -154,21 +140,18 @@ from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.autoport.zos.plugins.module_utils.patch_read import PatchReadError
 from ansible_collections.autoport.zos.plugins.module_utils.port_layout import PortLayoutError
+from ansible_collections.autoport.zos.plugins.module_utils.port_options import port_argument_spec
 from ansible_collections.autoport.zos.plugins.module_utils.record import RecordError
 from ansible_collections.autoport.zos.plugins.module_utils.static_mine import mine_port
 
 
+def argument_spec():
+    # port_dir, port, build_line and port_commit come from the shared port options.
+    return port_argument_spec(dest=dict(type="path", required=True))
+
+
 def run_module():
-    module = AnsibleModule(
-        argument_spec=dict(
-            port_dir=dict(type="path", required=True),
-            dest=dict(type="path", required=True),
-            build_line=dict(type="str", default="auto", choices=["auto", "STABLE", "DEV"]),
-            port=dict(type="str"),
-            port_commit=dict(type="str"),
-        ),
-        supports_check_mode=True,
-    )
+    module = AnsibleModule(argument_spec=argument_spec(), supports_check_mode=True)
     params = module.params
     try:
         result = mine_port(

@@ -56,19 +56,11 @@ description:
 author:
   - autoport.zos contributors (@autoport)
 options:
-  port_dir:
-    description: A port repository checkout (the folder with C(buildenv) and the patch folders). Only read.
-    type: path
-    required: true
-  port:
-    description:
-      - Port name stored in the records. Defaults to the base name of I(port_dir).
-      - Used for the work directory name only after sanitising (letters, digits, C(.), C(_), C(-)).
-    type: str
   work_dir:
     description:
       - Folder for all the harvest's files; the port gets its own sub-folder (copy of the port,
         unpacked source, build outputs, downloads, default state, logs and records).
+      - The sub-folder is named after I(port) once sanitised (letters, digits, C(.), C(_), C(-)).
     type: path
     required: true
   state_dir:
@@ -90,11 +82,6 @@ options:
     type: str
     default: leave_one_out
     choices: [leave_one_out, cumulative]
-  build_line:
-    description: Build line whose source and patch folder are used; C(auto) takes C(ZOPEN_BUILD_LINE) from the buildenv (default STABLE).
-    type: str
-    default: auto
-    choices: [auto, STABLE, DEV]
   mirror_dir:
     description: Folder holding source archives or C(<name>.git) repositories under the file name of the buildenv URL.
     type: path
@@ -122,9 +109,6 @@ options:
   system:
     description: Facts about the build system stored in every record (for example from C(zos_gather_facts)).
     type: dict
-  port_commit:
-    description: Port repository commit stored in the records. Default the C(HEAD) of I(port_dir) when it is a git checkout.
-    type: str
   zopen_command:
     description: The C(zopen) program the C(zopen) profile runs.
     type: str
@@ -141,17 +125,26 @@ options:
     type: str
     default: wait
     choices: [wait, stop, fail]
+extends_documentation_fragment:
+  - autoport.zos.attributes
+  - autoport.zos.attributes.zos
+  - autoport.zos.port
 attributes:
   check_mode:
-    description: Reads the port and the checkpoint and reports the builds still to run; fetches, builds and writes nothing.
-    support: full
+    details: Reads the port and the checkpoint and reports the builds still to run; fetches, builds and writes nothing.
   diff_mode:
-    description: Not supported; records are append-only and counted in the result.
-    support: none
+    details: Not supported; records are append-only and counted in the result.
   platform:
-    description: Runs on a z/OS UNIX host (C(zopen) profile) or any POSIX host (C(posix) profile); standard library Python only.
-    support: full
-    platforms: [posix, zos]
+    details: Runs on a z/OS UNIX host (C(zopen) profile) or any POSIX host (C(posix) profile); standard library Python only.
+seealso:
+  - module: autoport.zos.port_pack
+    description: "Before: packs the port repository for a z/OS build host (harvest stage)."
+  - module: autoport.zos.build_log_parse
+    description: The same log reader, on one log; patch_replay runs it on every build log.
+  - module: autoport.zos.patch_mine
+    description: "Beside it: records from the patch files alone, without a build (mine stage)."
+  - module: autoport.zos.dataset_curate
+    description: "Next: merges, scrubs, deduplicates and splits the records (curate stage)."
 """
 
 EXAMPLES = r"""
@@ -312,19 +305,18 @@ import os
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.autoport.zos.plugins.module_utils.patch_replay import ProgressFile, ReplayError, replay_port
+from ansible_collections.autoport.zos.plugins.module_utils.port_options import port_argument_spec
 
 
 def argument_spec():
-    return dict(
-        port_dir=dict(type="path", required=True),
-        port=dict(type="str"),
+    # port_dir, port, build_line and port_commit come from the shared port options.
+    return port_argument_spec(
         work_dir=dict(type="path", required=True),
         state_dir=dict(type="path"),
         dest=dict(type="path"),
         log_dir=dict(type="path"),
         profile=dict(type="str", default="posix", choices=["posix", "zopen"]),
         strategy=dict(type="str", default="leave_one_out", choices=["leave_one_out", "cumulative"]),
-        build_line=dict(type="str", default="auto", choices=["auto", "STABLE", "DEV"]),
         mirror_dir=dict(type="path"),
         source=dict(type="str"),
         build_timeout=dict(type="int", default=3600),
@@ -332,7 +324,6 @@ def argument_spec():
         env=dict(type="dict", default={}),
         toolchain=dict(type="str"),
         system=dict(type="dict"),
-        port_commit=dict(type="str"),
         zopen_command=dict(type="str", default="zopen"),
         if_running=dict(type="str", default="wait", choices=["wait", "stop", "fail"]),
     )

@@ -28,17 +28,19 @@ options:
     description: The tar file to write (replaced only when its content differs).
     type: path
     required: true
+extends_documentation_fragment:
+  - autoport.zos.attributes
+  - autoport.zos.attributes.posix
 attributes:
   check_mode:
-    description: Reports whether the tar would change without writing it.
-    support: full
+    details: Reports whether the tar would change without writing it.
   diff_mode:
-    description: No diff is returned.
-    support: none
+    details: No diff is returned.
   platform:
-    description: Runs on the controller or any POSIX host.
-    support: full
-    platforms: posix
+    details: Runs on the controller or any POSIX host.
+seealso:
+  - module: autoport.zos.patch_replay
+    description: "Next, on the build host: replays the packed port's patches (harvest stage)."
 """
 
 EXAMPLES = r"""

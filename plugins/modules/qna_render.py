@@ -107,17 +107,23 @@ options:
     description: Commit the rendered files in I(taxonomy_dir). The knowledge documents are always committed in I(docs_repo).
     type: bool
     default: true
+extends_documentation_fragment:
+  - autoport.zos.attributes
+  - autoport.zos.attributes.posix
 attributes:
   check_mode:
-    description: Renders and validates everything but writes, initialises and commits nothing; C(changed_files) lists what would change.
-    support: full
+    details: Renders and validates everything but writes, initialises and commits nothing; C(changed_files) lists what would change.
   diff_mode:
-    description: Not supported; C(changed_files) and C(removed_files) name the files that change.
-    support: none
+    details: Not supported; C(changed_files) and C(removed_files) name the files that change.
   platform:
-    description: Runs on the controller (localhost).
-    support: full
-    platforms: [posix]
+    details: Runs on the controller (localhost).
+seealso:
+  - module: autoport.zos.dataset_curate
+    description: "Before: the curated records and their train split (curate stage)."
+  - module: autoport.zos.ilab_preflight
+    description: "Next: the checks that open the train stage."
+  - module: autoport.zos.ilab_taxonomy_pack
+    description: "Next: packs the taxonomy for the AI host (train stage)."
 """
 
 EXAMPLES = r"""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import shutil
 from pathlib import Path
@@ -12,6 +13,10 @@ from ansible.module_utils.testing import patch_module_args
 
 from ansible_collections.autoport.zos.plugins.module_utils.record import read_records
 from ansible_collections.autoport.zos.plugins.modules import patch_replay
+
+_SPEC = importlib.util.spec_from_file_location("module_docs", str(Path(__file__).resolve().parents[1] / "module_docs.py"))
+_DOCS = importlib.util.module_from_spec(_SPEC)
+_SPEC.loader.exec_module(_DOCS)
 
 REPO = Path(__file__).resolve().parents[4]
 PORT = REPO / "samples" / "ports" / "tinyprocport"
@@ -28,7 +33,8 @@ def run(args, capsys, check_mode=False):
 
 
 def test_documentation_matches_the_argument_spec():
-    doc = yaml.safe_load(patch_replay.DOCUMENTATION)
+    # As ansible-doc shows it: the shared port options come from the autoport.zos.port fragment.
+    doc = _DOCS.ansible_doc("patch_replay")["patch_replay"]
     spec = patch_replay.argument_spec()
     assert set(doc["options"]) == set(spec)
     for name, option in doc["options"].items():

@@ -39,3 +39,11 @@ attributes:
     support: full
     platforms: [posix, zos]
 """
+
+    ACTION = r"""
+options: {}
+attributes:
+  action:
+    description: Indicates this has a corresponding action plugin so some parts of the options can be executed on the controller.
+    support: full
+"""

@@ -36,20 +36,17 @@ options:
   date:
     description: A fixed author and committer date (any form git accepts), or none for now.
     type: str
+extends_documentation_fragment:
+  - autoport.zos.attributes
+  - autoport.zos.attributes.posix
 attributes:
   check_mode:
-    description: Can run in check_mode and return changed status prediction without modifying target.
-    support: full
-  diff_mode:
-    description: Will return details on what has changed (or possibly needs changing in check_mode), when in diff mode.
-    support: none
-  platform:
-    description: Target OS/families that can be operated against.
-    support: full
-    platforms: posix
+    details: Reports whether a commit would be made; writes nothing.
 seealso:
   - module: autoport.zos.ilab_taxonomy_pack
+    description: "Before: the taxonomy tar that is unpacked and committed on the AI host (train stage)."
   - module: autoport.zos.qna_render
+    description: The taxonomy repository on the controller, committed the same way.
 """
 
 EXAMPLES = r"""

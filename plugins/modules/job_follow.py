@@ -58,24 +58,24 @@ options:
 notes:
   - Progress lines are printed while the task runs (with AWX and ansible-runner they are job output lines).
   - The job's result is merged into the task result; C(polls) and C(followed_s) tell how the job was followed.
+extends_documentation_fragment:
+  - autoport.zos.attributes
+  - autoport.zos.attributes.action
+  - autoport.zos.attributes.zos
 attributes:
   action:
-    description: An action plugin runs the follow loop on the controller.
-    support: full
+    details: An action plugin runs the follow loop on the controller; each round runs this module on the job's host.
   check_mode:
-    description: Only reads the job's status and progress; a job started in check mode can be followed.
-    support: full
-  diff_mode:
-    description: Not supported; nothing is changed.
-    support: none
+    details: Only reads the job's status and progress; a job started in check mode can be followed.
   platform:
-    description: The job's host may be any POSIX host, z/OS UNIX included.
-    support: full
-    platforms: [posix, zos]
+    details: The job's host may be any POSIX host, z/OS UNIX included.
 seealso:
-  - module: ansible.builtin.async_status
   - module: autoport.zos.patch_replay
+    description: "Followed by it: a port replay started with async (harvest stage)."
   - module: autoport.zos.ilab_progress
+    description: The progress line of a long ilab step, read from its log.
+  - module: ansible.builtin.async_status
+    description: The job status file this module reads, as async_status does.
 """
 
 EXAMPLES = r"""

@@ -994,6 +994,9 @@ class _Harvest(object):
                 path = os.path.join(folder, name)
                 if os.path.islink(path) and not _inside(path, self.root):
                     os.unlink(path)
+        # z/OS: files that came by tar (buildenv, patches) carry no code page tag, and an
+        # untagged file is read as EBCDIC; tag them like the upstream tree.
+        _tag_tree(self.root)
         if self.port["spec"]["kind"] == "git" and os.path.lexists(os.path.join(self.root, self.port["code_dir"])):
             raise ReplayError("port %s already contains a %s/ folder where the source should go" % (self.opts["port_dir"], self.port["code_dir"]))
         source = _Source(self.opts, self.port, self.root, self.git_env,
@@ -1132,11 +1135,14 @@ class _Harvest(object):
         if os.path.isdir(folder):
             shutil.rmtree(folder)
         os.makedirs(folder)
+        copies = [self.profile.write_env_file()]
         for name in target:
             patch = self.by_name[name]
             dest = os.path.join(folder, patch.rel)
             os.makedirs(os.path.dirname(dest), exist_ok=True)
             shutil.copyfile(patch.path, dest)
+            copies.append(dest)
+        _tag_ascii(copies)
 
     def _build(self, key: str, label: str, target: list) -> dict:
         data = self.state.data

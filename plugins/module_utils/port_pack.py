@@ -12,6 +12,8 @@ from __future__ import annotations
 import hashlib
 import io
 import os
+import re
+import subprocess
 import tarfile
 
 from ansible_collections.autoport.zos.plugins.module_utils.atomic_file import OutputError, write_if_changed
@@ -64,6 +66,20 @@ def pack_bytes(src: str) -> bytes:
     return buffer.getvalue()
 
 
+def head_commit(src: str) -> str | None:
+    """HEAD of src when it is a git checkout: the tar leaves .git out, so the records'
+    port_commit has to travel beside it."""
+    if not os.path.exists(os.path.join(src, ".git")):
+        return None
+    try:
+        done = subprocess.run(["git", "-C", src, "rev-parse", "--verify", "HEAD"], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+                              stdin=subprocess.DEVNULL, timeout=60, check=False)
+    except (OSError, subprocess.SubprocessError):
+        return None
+    commit = done.stdout.decode("ascii", "replace").strip()
+    return commit if done.returncode == 0 and re.match(r"^[0-9a-f]{40,64}$", commit) else None
+
+
 def pack_port(src: str, dest: str, check_mode: bool = False) -> dict:
     """Write the tar of src to dest when its bytes differ; report sha1 checksum and changed."""
     data = pack_bytes(src)
@@ -78,4 +94,4 @@ def pack_port(src: str, dest: str, check_mode: bool = False) -> dict:
             write_if_changed(dest, data, check_mode)
         except OutputError as exc:
             raise PortPackError(str(exc))
-    return {"changed": changed, "dest": dest, "checksum": checksum, "size": len(data)}
+    return {"changed": changed, "dest": dest, "checksum": checksum, "size": len(data), "commit": head_commit(src)}

@@ -284,3 +284,21 @@ def test_patches_are_ordered_by_sort_in_the_builds_locale(tmp_path):
     default = replay_port({"port_dir": str(port), "work_dir": str(tmp_path / "work"), "env": {"LC_ALL": "C"}, "check_mode": True})
     c_order = [item["patch"] for item in default["patches"]]
     assert c_order.index("stable-patches/Makefile.patch") < c_order.index("stable-patches/configure.patch")
+
+
+def test_port_files_are_tagged_like_the_upstream_tree_on_zos(tmp_path, monkeypatch):
+    # chtag exists on z/OS only: a stand-in that records its arguments plays it here.
+    calls = tmp_path / "chtag.log"
+    chtag = tmp_path / "chtag"
+    chtag.write_text('#!/bin/sh\nprintf "%%s\\n" "$*" >> "%s"\n' % calls)
+    chtag.chmod(0o755)
+    monkeypatch.setattr(patch_replay, "_chtag", lambda: str(chtag))
+    result = replay_port({"port_dir": str(SAMPLES / "ports" / "tinyprocport"), "work_dir": str(tmp_path / "work"), "mirror_dir": str(MIRROR)})
+    root = Path(result["work_dir"]) / "root"
+    tagged = set()
+    for line in calls.read_text().splitlines():
+        words = line.split()
+        if words[:2] == ["-tc", "ISO8859-1"]:
+            tagged.update(words[2:])
+    for name in ("buildenv", "patches/src/run.c.patch", "patches/src/tinyproc.h.patch"):
+        assert str(root / name) in tagged, name

@@ -9,7 +9,10 @@ from __future__ import annotations
 
 import json
 import shutil
+import subprocess
 from pathlib import Path
+
+import pytest
 
 
 from playbook_harness import REPO, assert_idempotent, assert_ok, load_json_lines, run_playbook
@@ -137,10 +140,27 @@ def test_posix_harvest_second_run_and_check_change_nothing(posix_harvest: dict) 
     assert (base / "out" / "harvest" / "strkitport" / "records.jsonl").read_bytes() == before
 
 
-def test_zos_shaped_harvest_runs_every_zos_task_and_gives_the_same_records(posix_harvest: dict, tmp_path: Path) -> None:
-    extravars = {"autoport_output_dir": str(tmp_path / "out"), "harvest_remote_dir": str(tmp_path / "remote"), "harvest_poll_interval": 1}
+def _zopen_config(shared_dir: Path, tmp_path: Path) -> Path:
+    """A host's zopen-config as `zopen init` writes it, reduced to what matters here: it puts a
+    `zopen` on PATH, the real zopen build run by ../shared/tools/zopen-linux."""
+    tool = shared_dir / "tools" / "zopen-linux"
+    if not tool.is_file():
+        pytest.skip("../shared/tools/zopen-linux is absent")
+    zopen = subprocess.run([str(tool), "--setup", str(tmp_path / "zopen-linux")], capture_output=True, text=True, check=True).stdout.split()[-1]
+    config = tmp_path / "rootfs" / "etc" / "zopen-config"
+    config.parent.mkdir(parents=True)
+    config.write_text('# zopen-config (test)\nexport PATH="%s:$PATH"\nexport ZOPEN_TEST_CONFIG_SOURCED=yes\n' % Path(zopen).parent)
+    return config
+
+
+def test_zos_shaped_harvest_runs_every_zos_task_and_gives_the_same_records(posix_harvest: dict, shared_dir: Path, tmp_path: Path) -> None:
+    extravars = {"autoport_output_dir": str(tmp_path / "out"), "harvest_remote_dir": str(tmp_path / "remote"), "harvest_poll_interval": 1,
+                 "autoport_zopen_config": str(_zopen_config(shared_dir, tmp_path))}
     first = run_playbook("harvest.yml", extravars, inventory=str(ZOS_INVENTORY), private_data_dir=str(tmp_path / "run1"))
     assert_ok(first)
+    # The real zopen build ran every build (found on PATH through zopen-config only).
+    logs = list((tmp_path / "out" / "harvest").glob("*/logs/loo-000-zopen.log"))
+    assert len(logs) == 5 and all("Skipping Install" in log.read_text() for log in logs)
     actions = {e["event_data"].get("task_action") for e in first.events if e.get("event") == "runner_on_ok"}
     assert ZOS_TASK_ACTIONS <= actions, ZOS_TASK_ACTIONS - actions
     # zos_fetch is never sent binary together with encoding (that deletes the source on z/OS).
@@ -211,3 +231,12 @@ def test_bad_ports_fail_alone_and_lose_nothing(tmp_path: Path) -> None:
     assert not pwned.exists()
     assert not (tmp_path / "outside.txt").exists() and not (tmp_path / "remote" / "outside.txt").exists()
     assert set(json.loads(json.dumps(run.set_stats["harvest_ports_failed"]))) >= {"nobuildenvport", "unreachableport", "escapeport", "staleport"}
+
+
+def test_zos_work_dir_must_be_absolute(tmp_path: Path) -> None:
+    extravars = {"autoport_output_dir": str(tmp_path / "out"), "harvest_remote_dir": "~/autoport-harvest", "harvest_poll_interval": 1}
+    run = run_playbook("harvest.yml", extravars, inventory=str(ZOS_INVENTORY), private_data_dir=str(tmp_path / "run"))
+    assert run.rc != 0
+    failed = [e for e in run.events if e.get("event") == "runner_on_failed"]
+    assert failed and "must be an absolute path on a z/OS host" in json.dumps(failed[0]["event_data"]["res"])
+    assert not (tmp_path / "out" / "harvest").exists()

@@ -8,8 +8,10 @@ patches under samples/ports), not from a previous run.
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -240,3 +242,42 @@ def test_zos_work_dir_must_be_absolute(tmp_path: Path) -> None:
     failed = [e for e in run.events if e.get("event") == "runner_on_failed"]
     assert failed and "must be an absolute path on a z/OS host" in json.dumps(failed[0]["event_data"]["res"])
     assert not (tmp_path / "out" / "harvest").exists()
+
+
+def test_zos_port_sent_by_tar_keeps_its_commit(shared_dir: Path, tmp_path: Path) -> None:
+    # A port directory that is a git checkout goes to the z/OS host as a tar without .git:
+    # the controller's HEAD must still reach the records.
+    port = tmp_path / "ports" / "tinyprocport"
+    shutil.copytree(REPO / "samples" / "ports" / "tinyprocport", port)
+    env = {"GIT_AUTHOR_NAME": "p", "GIT_AUTHOR_EMAIL": "p@example.invalid", "GIT_COMMITTER_NAME": "p",
+           "GIT_COMMITTER_EMAIL": "p@example.invalid", "GIT_CONFIG_NOSYSTEM": "1", "HOME": str(tmp_path), "PATH": os.environ["PATH"]}
+    for args in (["init", "-q", "."], ["add", "-A"], ["commit", "-q", "-m", "port"]):
+        subprocess.run(["git"] + args, cwd=str(port), env=env, check=True)
+    head = subprocess.run(["git", "rev-parse", "HEAD"], cwd=str(port), capture_output=True, text=True, check=True).stdout.strip()
+    extravars = {"autoport_output_dir": str(tmp_path / "out"), "harvest_remote_dir": str(tmp_path / "remote"), "harvest_poll_interval": 1,
+                 "autoport_zopen_config": str(_zopen_config(shared_dir, tmp_path)),
+                 "harvest_ports": [{"name": "tinyprocport", "src": str(port)}]}
+    run = run_playbook("harvest.yml", extravars, inventory=str(ZOS_INVENTORY), private_data_dir=str(tmp_path / "run"))
+    assert_ok(run)
+    assert not (tmp_path / "remote" / "tinyprocport" / "port" / ".git").exists()
+    records = load_json_lines(tmp_path / "out" / "harvest" / "tinyprocport" / "records.jsonl")
+    assert records and {record["port_commit"] for record in records} == {head}
+
+
+def test_example_zos_inventory_names_the_zopen_config_and_validates(tmp_path: Path) -> None:
+    inventory = REPO / "inventory" / "example-zos"
+    env = dict(os.environ, ANSIBLE_CONFIG=str(REPO / "ansible.cfg"), ANSIBLE_NOCOLOR="1")
+    bindir = Path(sys.executable).parent
+    shown = subprocess.run(
+        [str(bindir / "ansible"), "autoport_build_hosts", "-i", str(inventory), "-m", "ansible.builtin.debug",
+         "-a", json.dumps({"msg": "config={{ autoport_zopen_config }} remote_dir={{ harvest_remote_dir | default('unset') }}"})],
+        capture_output=True, text=True, env=env, timeout=120)
+    assert shown.returncode == 0, shown.stdout + shown.stderr
+    assert "config=/u/portbld/zopen/etc/zopen-config" in shown.stdout
+    # Left unset: the role reads $HOME on the host (an absolute path), never "~".
+    assert "remote_dir=unset" in shown.stdout
+    # The stage's variables validate against the role's argument spec (controller-only tasks).
+    ports = json.dumps({"harvest_ports": [{"name": "zlibport", "src": "https://github.com/zopencommunity/zlibport.git"}]})
+    checked = subprocess.run([str(bindir / "ansible-playbook"), "-i", str(inventory), str(REPO / "playbooks" / "harvest.yml"), "--tags", "always",
+                              "-e", ports], capture_output=True, text=True, env=env, timeout=300)
+    assert checked.returncode == 0, checked.stdout[-3000:] + checked.stderr[-2000:]

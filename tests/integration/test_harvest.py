@@ -281,3 +281,20 @@ def test_example_zos_inventory_names_the_zopen_config_and_validates(tmp_path: Pa
     checked = subprocess.run([str(bindir / "ansible-playbook"), "-i", str(inventory), str(REPO / "playbooks" / "harvest.yml"), "--tags", "always",
                               "-e", ports], capture_output=True, text=True, env=env, timeout=300)
     assert checked.returncode == 0, checked.stdout[-3000:] + checked.stderr[-2000:]
+
+
+def test_zos_default_work_dir_is_absolute_under_the_hosts_home(shared_dir: Path, tmp_path: Path) -> None:
+    home = tmp_path / "home"
+    home.mkdir()
+    config = _zopen_config(shared_dir, tmp_path)
+    extravars = {"autoport_output_dir": str(tmp_path / "out"), "autoport_zopen_config": str(config), "harvest_ports": []}
+    run = run_playbook("harvest.yml", extravars, inventory=str(ZOS_INVENTORY), private_data_dir=str(tmp_path / "run"), envvars={"HOME": str(home)})
+    assert_ok(run)
+    chosen = [e["event_data"]["res"]["ansible_facts"] for e in run.events if e.get("event") == "runner_on_ok"
+              and e["event_data"].get("task") == "Choose the work directory on the build host"]
+    assert chosen and chosen[0]["__harvest_remote_root"] == str(home / ".cache" / "autoport" / "harvest")
+    # What zopen-config set is in the environment of every z/OS task.
+    kept = [e["event_data"]["res"]["ansible_facts"] for e in run.events if e.get("event") == "runner_on_ok"
+            and e["event_data"].get("task") == "Keep the zopen environment for every z/OS task"]
+    assert kept and kept[0]["__harvest_zopen_env"]["ZOPEN_TEST_CONFIG_SOURCED"] == "yes"
+    assert kept[0]["__harvest_zopen_env"]["PATH"].startswith(str(tmp_path / "zopen-linux" / "bin") + ":")

@@ -8,10 +8,15 @@ Two profiles share one interface (``build()`` returns a BuildResult):
 * ``posix``: runs the phases ``zopen build`` runs (bootstrap, configure, make,
   check) straight from the buildenv's ``ZOPEN_*`` settings, with the host's
   compiler, strict flags and ``make -k`` so one build reports all its errors.
-* ``zopen``: drives ``zopen build`` itself (on z/OS, or the POSIX stand-in in
-  tests/standin/bin/zopen) through a small env file that sources the port's
-  buildenv and points ``ZOPEN_PATCH_DIR`` at the harvest's patch folder, then
-  collects ``log.<LINE>/<stamp>_{bootstrap,config,build,check}.log``.
+* ``zopen``: drives ``zopen build`` itself (on z/OS, or on Linux the real script
+  through zopen-linux) through a small env file that sources the port's buildenv,
+  points ``ZOPEN_PATCH_DIR`` at the harvest's patch folder and ``ZOPEN_SOURCE_URL``
+  at the local copy of a tarball, then collects
+  ``log.<LINE>/<stamp>_{bootstrap,config,build,check}.log``. Always with
+  ``--no-set-active`` (without it a green build exits 1 and moves files in the
+  host's zopen tree), each build with its own ``TMPDIR`` (the phase logs go
+  through the FIFO ``$TMPDIR/$LOGNAME.pipe``), and never with the posix
+  profile's strict flags: the compiler and its flags are the host's zopen ones.
 
 Every command runs from an argument list. The buildenv-driven commands are a fixed
 ``sh -c`` script that only references exported variables, so nothing from the
@@ -56,8 +61,11 @@ if [ -n "${AUTOPORT_BUILD_LINE}" ]; then
 fi
 # The harvest only builds and checks.
 export ZOPEN_INSTALL="skip"
-if [ -n "${AUTOPORT_EXTRA_CFLAGS}" ]; then
-  export ZOPEN_EXTRA_CFLAGS="${ZOPEN_EXTRA_CFLAGS} ${AUTOPORT_EXTRA_CFLAGS}"
+# A tarball comes from the harvest's local copy: zopen build downloads on every build.
+if [ -n "${AUTOPORT_SOURCE_URL}" ]; then
+  export ZOPEN_SOURCE_URL="${AUTOPORT_SOURCE_URL}"
+  if [ -n "${ZOPEN_TARBALL_URL}" ]; then export ZOPEN_TARBALL_URL="${AUTOPORT_SOURCE_URL}"; fi
+  if [ -n "${ZOPEN_URL}" ]; then export ZOPEN_URL="${AUTOPORT_SOURCE_URL}"; fi
 fi
 # make -k: one build reports every file that fails, not just the first.
 case "${ZOPEN_MAKE:-make}" in
@@ -79,6 +87,9 @@ _POSIX_SCRIPTS = {
     '"CXXFLAGS=$CXXFLAGS" "LDFLAGS=$LDFLAGS"',
     "check-minimal": '"$ZOPEN_CHECK" $ZOPEN_CHECK_OPTS $AUTOPORT_CHECK_KEEP_GOING',
 }
+
+# The compiler in the commands ``zopen build -v`` prints: ``"./configure" ... CC="clang" ...``.
+_ZOPEN_CC = re.compile(r'(?:^|\s)"?CC="([^"]*)"')
 
 # Seconds a killed process group gets between SIGTERM and SIGKILL.
 KILL_GRACE = 2.0
@@ -395,11 +406,14 @@ class ZopenProfile(_Profile):
     name = "zopen"
 
     def __init__(self, root: str, source_dir: str, buildenv: dict, build_line: str, log_dir: str, env: dict | None = None, cflags: str | None = None,
-                 zopen_command: str = "zopen", patch_dir_name: str = "autoport-patches", explicit_line: bool = False):
-        super(ZopenProfile, self).__init__(root, source_dir, buildenv, build_line, log_dir, env, cflags)
+                 zopen_command: str = "zopen", patch_dir_name: str = "autoport-patches", explicit_line: bool = False, source_url: str | None = None):
+        # cflags are the posix profile's: a zopen build compiles with the flags of the host's
+        # compiler dependency only (strict flags would make errors the port never had).
+        super(ZopenProfile, self).__init__(root, source_dir, buildenv, build_line, log_dir, env, None)
         self.zopen_command = zopen_command
         self.patch_dir_name = patch_dir_name
         self.explicit_line = explicit_line
+        self.source_url = source_url
 
     def zopen_log_dir(self) -> str:
         # zopen-build: ${ZOPEN_ROOT}/log, with .<LINE> when a build line is set.
@@ -409,18 +423,61 @@ class ZopenProfile(_Profile):
     def marker_dir(self) -> str:
         return self.zopen_log_dir()
 
-    def environment(self) -> dict:
+    def environment(self, tmpdir: str | None = None) -> dict:
+        """The environment of one ``zopen build``; ``tmpdir`` is that build's own TMPDIR."""
         env = dict(os.environ)
         env.setdefault("LC_ALL", "C")
+        env.pop("AUTOPORT_EXTRA_CFLAGS", None)
         env.update(
             {
                 "AUTOPORT_PATCH_DIR": self.patch_dir_name,
                 "AUTOPORT_BUILD_LINE": self.build_line if self.explicit_line else "",
-                "AUTOPORT_EXTRA_CFLAGS": _words(self.cflags),
+                "AUTOPORT_SOURCE_URL": self.source_url or "",
             }
         )
         env.update({str(key): str(value) for key, value in self.extra_env.items()})
+        if tmpdir:
+            # zopen build's phase logs go through the FIFO $TMPDIR/$LOGNAME.pipe: two builds
+            # sharing TMPDIR and LOGNAME truncate each other's logs.
+            env["TMPDIR"] = env["TMP"] = tmpdir
         return env
+
+    def _tmpdir(self, prefix: str) -> str:
+        path = os.path.join(os.path.dirname(self.root), "tmp", "zopen-%s" % prefix)
+        if os.path.isdir(path):
+            shutil.rmtree(path)
+        os.makedirs(path)
+        return path
+
+    def print_source_dir(self, deadline: float | None = None) -> str:
+        """The folder ``zopen build --print-source-dir`` names (the real script's own answer)."""
+        self.write_env_file()
+        tmpdir = self._tmpdir("source-dir")
+        out_path = os.path.join(tmpdir, "print-source-dir.out")
+        argv = [self.zopen_command, "build", "--no-set-active", "--print-source-dir", "-e", "./%s" % ZOPEN_ENV_FILE]
+        try:
+            code, timed_out = run_logged(argv, self.root, self.environment(tmpdir), out_path, deadline)
+        except BuildProfileError as exc:
+            raise BuildProfileError("cannot run zopen build --print-source-dir (%s): %s" % (self.zopen_command, exc))
+        with open(out_path, "r", encoding="utf-8", errors="replace") as handle:
+            lines = [line.strip() for line in handle.read().splitlines() if line.strip()]
+        shutil.rmtree(tmpdir, ignore_errors=True)
+        name = lines[-1] if lines else ""
+        if timed_out or code != 0 or not name or "/" in name or name in (".", ".."):
+            raise BuildProfileError("zopen build --print-source-dir failed (exit status %s): %s" % (code, " | ".join(lines[-5:]) or "no output"))
+        return name
+
+    def compiler_used(self, driver_log: str) -> str | None:
+        """The C compiler a finished build ran: the CC= of the commands it printed with -v."""
+        try:
+            with open(driver_log, "r", encoding="utf-8", errors="replace") as handle:
+                for line in handle:
+                    match = _ZOPEN_CC.search(line) if line.startswith("VERBOSE:") else None
+                    if match and match.group(1).strip():
+                        return match.group(1).strip()
+        except OSError:
+            return None
+        return None
 
     def write_env_file(self) -> str:
         path = os.path.join(self.root, ZOPEN_ENV_FILE)
@@ -449,17 +506,22 @@ class ZopenProfile(_Profile):
             os.unlink(path)
 
     def build(self, prefix: str, deadline: float | None = None, on_start=None) -> BuildResult:
-        env = self.environment()
+        tmpdir = self._tmpdir(prefix)
+        env = self.environment(tmpdir)
         os.makedirs(self.log_dir, exist_ok=True)
         self.write_env_file()
         self.clear_phase_logs()
         started = time.monotonic()
         driver_log = os.path.join(self.log_dir, "%s-zopen.log" % prefix)
-        argv = [self.zopen_command, "build", "-v", "-e", "./%s" % ZOPEN_ENV_FILE]
+        # --no-set-active: without it a green build exits 1 after its check (and would
+        # move and re-link files under the host's $ZOPEN_PKGINSTALL).
+        argv = [self.zopen_command, "build", "-v", "--no-set-active", "-e", "./%s" % ZOPEN_ENV_FILE]
         try:
             code, timed_out = run_logged(argv, self.root, env, driver_log, deadline, on_start)
         except BuildProfileError as exc:
             raise BuildProfileError("cannot run zopen build (%s): %s" % (self.zopen_command, exc))
+        finally:
+            shutil.rmtree(tmpdir, ignore_errors=True)
         result = BuildResult(status="ok")
         logs = self._phase_logs()
         last = None
@@ -490,30 +552,35 @@ class ZopenProfile(_Profile):
 def make_profile(name: str, **kwargs) -> _Profile:
     """The profile object for a profile name ('posix' or 'zopen')."""
     if name == "posix":
-        kwargs.pop("zopen_command", None)
-        kwargs.pop("patch_dir_name", None)
-        kwargs.pop("explicit_line", None)
+        for key in ("zopen_command", "patch_dir_name", "explicit_line", "source_url"):
+            kwargs.pop(key, None)
         return PosixProfile(**kwargs)
     if name == "zopen":
         return ZopenProfile(**kwargs)
     raise BuildProfileError("profile %r: expected posix or zopen" % name)
 
 
-def toolchain_label(profile: str, env: dict | None = None, buildenv: dict | None = None) -> str:
-    """A short name of the compiler a profile builds with, for records ('gcc 12.2.0', 'clang 16.0.6', ...)."""
-    if profile != "posix":
-        return "unknown"
+def toolchain_label(profile: str, env: dict | None = None, buildenv: dict | None = None, compiler: str | None = None) -> str:
+    """A short name of the compiler a build used, for records ('gcc 12.2.0', 'clang 16.0.6', ...).
+
+    ``compiler`` is the CC a build really ran (the zopen profile reads it from the
+    build's log); without it, CC of the environment (posix profile). A compiler that
+    cannot be asked for its version is named by its program name.
+    """
     environ = dict(os.environ)
     environ.update(env or {})
-    compiler = (environ.get("CC") or "cc").split()
-    if not compiler:
+    words = (compiler or environ.get("CC") or "cc").split()
+    if not words:
         return "unknown"
+    name = os.path.basename(words[-1] if words[0] == "ccache" else words[0])
     try:
-        out = subprocess.run(compiler + ["--version"], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, stdin=subprocess.DEVNULL,
+        out = subprocess.run(words + ["--version"], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, stdin=subprocess.DEVNULL,
                              env=environ, timeout=30, check=False).stdout.decode("utf-8", "replace")
     except (OSError, subprocess.SubprocessError):
-        return "unknown"
+        return name
     first = out.strip().splitlines()[0] if out.strip() else ""
+    if not first:
+        return name
     version = re.search(r"(\d+\.\d+(?:\.\d+)?)\s*$", first) or re.search(r"version (\d+\.\d+(?:\.\d+)?)", first)
-    family = "clang" if "clang" in first.lower() else "gcc" if ("gcc" in first.lower() or "free software" in out.lower()) else os.path.basename(compiler[0])
+    family = "clang" if "clang" in first.lower() else "gcc" if ("gcc" in first.lower() or "free software" in out.lower()) else name
     return "%s %s" % (family, version.group(1)) if version else family

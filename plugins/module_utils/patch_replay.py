@@ -204,10 +204,15 @@ def _bootstrap_input(path: str) -> bool:
 
 
 def _code_dir_name(url: str, kind: str) -> str:
-    """The directory ``zopen build`` unpacks or clones a source into."""
+    """The directory ``zopen build`` clones a git source into (``${gitname%.git}``).
+
+    For a tarball this is only the name its URL suggests: the real folder is the
+    archive's top folder, known once the archive is here (_archive_top_folder).
+    """
     name = os.path.basename(urllib.parse.urlparse(url).path.rstrip("/") if "://" in url else url.rstrip("/"))
     if kind == "git":
-        name = name.split(".", 1)[0]
+        # zopen-build strips only the .git suffix: inicfg.core.git -> inicfg.core/.
+        name = name[: -len(".git")] if name.endswith(".git") else name
     else:
         for suffix in (".tar.gz", ".tar.bz2", ".tar.xz", ".tar.Z", ".tar.zst", ".tar", ".tgz", ".zip"):
             if name.endswith(suffix):
@@ -218,6 +223,54 @@ def _code_dir_name(url: str, kind: str) -> str:
     if not name or name in (".", "..") or name.startswith((".", "-")) or "/" in name or "\\" in name or any(ord(c) < 32 for c in name):
         raise ReplayError("source %s: cannot derive a safe directory name from it" % url)
     return name
+
+
+def _check_dir_name(name: str, what: str) -> str:
+    if not name or name in (".", "..") or name.startswith((".", "-")) or "/" in name or "\\" in name or any(ord(c) < 32 for c in name):
+        raise ReplayError("%s: cannot use %r as the source folder name" % (what, name))
+    return name
+
+
+def _archive_top_folder(archive: str) -> str:
+    """The folder a tarball unpacks into, as zopen-build's get_top_folder_name finds it:
+    the first (sorted) top-level name of its members."""
+    try:
+        with tarfile.open(archive, "r:*") as tar:
+            tops = sorted({member.name.split("/", 1)[0] for member in tar} - {"", "."})
+    except (tarfile.TarError, EOFError, OSError) as exc:
+        raise ReplayError("cannot read source archive %s: %s" % (archive, exc))
+    if not tops:
+        # As zopen-build: no top folder (members named ./x) -> the archive's name without extension.
+        name = os.path.basename(archive)
+        for ext in (".tar.lzip", ".tar.lz", ".tar.gz", ".tgz", ".tar.bz2", ".tbz2", ".tar.xz", ".txz", ".tar", ".zip"):
+            name = name[: -len(ext)] if name.endswith(ext) else name
+        tops = [name]
+    return _check_dir_name(tops[0], "source archive %s" % archive)
+
+
+def _sorted_like_zopen(names: list, env: dict) -> list:
+    """``names`` (paths relative to the patch folder) in the order zopen-build applies them:
+    ``find . -name "*.patch" | sort`` in the build's locale. Byte order when sort cannot run."""
+    lines = ["./%s" % name for name in names]
+    if len(lines) < 2 or any("\n" in line for line in lines):
+        return list(names)
+    try:
+        done = subprocess.run(["sort"], input="\n".join(lines).encode("utf-8", "surrogateescape") + b"\n", env=env,
+                              stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, timeout=60, check=False)
+    except (OSError, subprocess.SubprocessError):
+        return list(names)
+    order = done.stdout.decode("utf-8", "surrogateescape").splitlines()
+    if done.returncode != 0 or sorted(order) != sorted(lines):
+        return list(names)
+    return [line[2:] for line in order]
+
+
+def _locale_env(opts: dict) -> dict:
+    """The locale environment a build runs with (both profiles default to LC_ALL=C)."""
+    env = dict(os.environ)
+    env.setdefault("LC_ALL", "C")
+    env.update(opts.get("env") or {})
+    return env
 
 
 def _relative_error(text: str, roots: list) -> str:
@@ -288,6 +341,10 @@ def _load_port(opts: dict) -> dict:
             patch.load()
             patches.append(patch)
         warnings.extend("%s: %s" % (folder, reason) for folder, reason in errors)
+        # zopen build applies them in `sort` order of the build's locale.
+        order = _sorted_like_zopen([patch.rel for patch in patches], _locale_env(opts))
+        rank = {rel: index for index, rel in enumerate(order)}
+        patches.sort(key=lambda patch: rank.get(patch.rel, len(rank)))
     else:
         warnings.append("port %s has no patch folder for build line %s" % (opts["port"], line))
     spec = port_layout.source_spec(buildenv, line)
@@ -460,15 +517,39 @@ def _safe_extract(archive: str, dest: str) -> None:
         raise ReplayError("cannot unpack source archive %s: %s" % (archive, exc))
 
 
-class _Source(object):
-    """The upstream source tree, a git repository whose base commit is the unpatched source."""
+# zopen-build's .gitattributes for the repository it makes of a tarball (asciiecho adds the last newline).
+ZOPEN_GITATTRIBUTES = (
+    "\n* text  working-tree-encoding=UTF-8\n"
+    + "".join("*.%s binary\n" % ext for ext in ("jpg", "dvi", "xz", "gz", "jpeg", "png", "gif", "pdf", "ttf", "wbmp", "gmo", "po", "der", "jar"))
+    + "\n"
+)
 
-    def __init__(self, opts: dict, port: dict, root: str, env: dict):
+
+class _Source(object):
+    """The upstream source tree, a git repository whose base commit is the unpatched source.
+
+    Prepared the way ``zopen build`` prepares it: a git source is a shallow clone of
+    its branch or tag (a tag leaves HEAD detached) in ``${gitname%.git}/``; a tarball
+    unpacks into its top folder, which becomes a repository on ``main`` with zopen's
+    ``.gitattributes``. ``source_dir_of(archive or None)``, when given, is the real
+    script's own answer (``zopen build --print-source-dir``) and must agree.
+    """
+
+    def __init__(self, opts: dict, port: dict, root: str, env: dict, source_dir_of=None):
         self.opts = opts
         self.port = port
         self.root = root
         self.env = env
         self.dir = os.path.join(root, port["code_dir"])
+        self.archive = None
+        self.source_dir_of = source_dir_of
+
+    def _agree(self, name: str, archive: str | None) -> None:
+        if self.source_dir_of is None:
+            return
+        theirs = self.source_dir_of(archive)
+        if theirs != name:
+            raise ReplayError("source %s: zopen build --print-source-dir names %s/, the source is in %s/" % (self.port["spec"]["url"], theirs, name))
 
     def fetch(self) -> str:
         """Put the source in place and return its base commit."""
@@ -488,9 +569,16 @@ class _Source(object):
                 _download(url, archive, self.env)
         if not os.path.isfile(archive):
             raise ReplayError("source %s: %s is not a file" % (url, archive))
+        self.archive = os.path.abspath(archive)
+        name = _archive_top_folder(archive)
+        self._agree(name, self.archive)
+        self.port["code_dir"] = name
+        self.dir = os.path.join(self.root, name)
+        if os.path.lexists(self.dir):
+            raise ReplayError("port %s already contains a %s/ folder where the source should go" % (self.opts["port_dir"], name))
         _safe_extract(archive, self.root)
         if not os.path.isdir(self.dir):
-            raise ReplayError("source archive %s does not unpack into %s/ (zopen build expects that folder)" % (archive, self.port["code_dir"]))
+            raise ReplayError("source archive %s does not unpack into %s/ (zopen build expects that folder)" % (archive, name))
         _tag_tree(self.dir)
         # As zopen build does: drop upstream git files, make a fresh repository.
         for name in os.listdir(self.dir):
@@ -500,7 +588,11 @@ class _Source(object):
                     shutil.rmtree(path)
                 else:
                     os.unlink(path)
-        for args in (["init", "-q", "."], ["add", "-A", "."], ["commit", "-q", "--allow-empty", "--no-verify", "-m", "Create Repository for patch management"]):
+        with open(os.path.join(self.dir, ".gitattributes"), "w", encoding="ascii") as handle:
+            handle.write(ZOPEN_GITATTRIBUTES)
+        _tag_ascii([os.path.join(self.dir, ".gitattributes")])
+        for args in (["init", "-q", "-b", "main", "."], ["add", "-A", "."],
+                     ["commit", "-q", "--allow-empty", "--no-verify", "-m", "Create Repository for patch management"]):
             result = _git(args, self.dir, self.env)
             if result.returncode != 0:
                 raise ReplayError("cannot make a git repository of %s: git %s: %s" % (self.dir, args[0], _git_output(result)))
@@ -508,24 +600,21 @@ class _Source(object):
 
     def _clone(self, url: str, local: str | None) -> str:
         spec = self.port["spec"]
-        source = local if local is not None else url
+        self._agree(self.port["code_dir"], None)
+        # A local repository through file://, so --depth is honoured as for a remote one.
+        source = url if local is None else "file://" + urllib.parse.quote(os.path.abspath(local))
+        buildenv = self.port.get("buildenv") or {}
         args = ["clone", "-q"]
-        if local is None:
+        if (buildenv.get("ZOPEN_CLONE_FULL") or "").strip() != "yes":
             args += ["--depth", "1"]
-            if spec.get("branch") or spec.get("tag"):
-                args += ["--branch", spec.get("branch") or spec.get("tag")]
+        if (buildenv.get("ZOPEN_CLONE_SUBMODULES") or "").strip() == "yes":
+            args += ["--recurse-submodules"]
+        if spec.get("branch") or spec.get("tag"):
+            args += ["--branch", spec.get("branch") or spec.get("tag")]
         args += ["--", source, self.dir]
         result = _git(args, self.root, self.env)
         if result.returncode != 0:
             raise ReplayError("cannot clone source %s: %s" % (url, _git_output(result)))
-        if local is not None and spec.get("branch"):
-            result = _git(["checkout", "-q", spec["branch"], "--"], self.dir, self.env)
-            if result.returncode != 0:
-                raise ReplayError("source %s: cannot check out branch %s: %s" % (url, spec["branch"], _git_output(result)))
-        elif local is not None and spec.get("tag"):
-            result = _git(["checkout", "-q", "-b", spec["tag"], "tags/%s" % spec["tag"]], self.dir, self.env)
-            if result.returncode != 0:
-                raise ReplayError("source %s: cannot check out tag %s: %s" % (url, spec["tag"], _git_output(result)))
         return self.head()
 
     def head(self) -> str:
@@ -538,10 +627,12 @@ class _Source(object):
 class _Tree(object):
     """Patch application on the source repository with real ``git apply``."""
 
-    def __init__(self, source_dir: str, env: dict, base: str):
+    def __init__(self, source_dir: str, env: dict, base: str, three_way: bool = False):
         self.dir = source_dir
         self.env = env
         self.base = base
+        # zopen build retries a failing patch of a git source with a 3-way merge.
+        self.three_way = three_way
 
     def reset(self, clean: bool) -> None:
         """Back to the unpatched source; ``clean`` also removes every build output."""
@@ -557,13 +648,49 @@ class _Tree(object):
         """Apply (or revert) one patch; None on success, else git's reason."""
         flags = ["-R"] if reverse else []
         check = _git(["apply", "--check"] + flags + ["--", patch.path], self.dir, self.env)
+        reason = None
         if check.returncode != 0:
-            return _git_output(check) or "git apply --check failed"
-        done = _git(["apply"] + flags + ["--", patch.path], self.dir, self.env)
-        if done.returncode != 0:
-            return _git_output(done) or "git apply failed"
-        _tag_ascii([os.path.join(self.dir, name) for name in patch.files if os.path.isfile(os.path.join(self.dir, name))])
-        return None
+            reason = _git_output(check) or "git apply --check failed"
+        else:
+            done = _git(["apply"] + flags + ["--", patch.path], self.dir, self.env)
+            if done.returncode != 0:
+                reason = _git_output(done) or "git apply failed"
+        if reason is not None and self.three_way and not reverse:
+            reason = self._apply_three_way(patch, reason)
+        if reason is None:
+            _tag_ascii([os.path.join(self.dir, name) for name in patch.files if os.path.isfile(os.path.join(self.dir, name))])
+        return reason
+
+    def _apply_three_way(self, patch: _Patch, reason: str) -> str | None:
+        """zopen-build's retry: unshallow, then ``git apply --3way --ignore-space-change``.
+
+        The index is put back afterwards (an applied patch stays a work-tree change, like
+        every other); a failed merge leaves the patch's files exactly as they were.
+        """
+        shallow = _git(["rev-parse", "--is-shallow-repository"], self.dir, self.env)
+        if _git_output(shallow) == "true":
+            _git(["fetch", "-q", "--unshallow"], self.dir, self.env)
+        saved = {}
+        for name in patch.files:
+            path = os.path.join(self.dir, name)
+            if os.path.isfile(path) and not os.path.islink(path):
+                with open(path, "rb") as handle:
+                    saved[name] = handle.read()
+            else:
+                saved[name] = None
+        done = _git(["apply", "--3way", "--ignore-space-change", "--", patch.path], self.dir, self.env)
+        _git(["reset", "-q", "--"] + patch.files, self.dir, self.env)
+        if done.returncode == 0:
+            return None
+        for name, data in saved.items():
+            path = os.path.join(self.dir, name)
+            if data is None:
+                if os.path.isfile(path) or os.path.islink(path):
+                    os.unlink(path)
+            elif _inside(path, self.dir):
+                with open(path, "wb") as handle:
+                    handle.write(data)
+        return "%s; 3-way retry: %s" % (reason, _git_output(done) or "git apply --3way failed")
 
     def has_tracked_changes(self) -> bool:
         result = _git(["status", "--porcelain", "--untracked-files=no"], self.dir, self.env)
@@ -767,6 +894,8 @@ class _Harvest(object):
                 self.warnings.append("the port or options changed since the last harvest in %s; starting again" % self.work)
             self.state.data = _new_state(self.fingerprint, self.opts)
             self._forget_old_logs()
+        if self.state.data.get("code_dir"):
+            self.port["code_dir"] = self.state.data["code_dir"]
         if self.state.data["prepared"] and not os.path.isdir(os.path.join(self.root, self.port["code_dir"], ".git")):
             self.warnings.append("the source tree of the last harvest is gone from %s; starting again" % self.root)
             self.state.data = _new_state(self.fingerprint, self.opts)
@@ -776,11 +905,18 @@ class _Harvest(object):
         self._recover_interrupted_build()
         if not self.state.data["prepared"]:
             self._prepare()
-        self.tree = _Tree(os.path.join(self.root, self.port["code_dir"]), self.git_env, self.state.data["base"])
-        self.profile = build_profile.make_profile(
+        self.tree = _Tree(os.path.join(self.root, self.port["code_dir"]), self.git_env, self.state.data["base"],
+                          three_way=self.port["spec"]["kind"] == "git")
+        self.profile = self._make_profile(self.state.data.get("source_archive"))
+        if self.state.data.get("toolchain") is None and (self.opts.get("toolchain") or self.opts["profile"] == "posix"):
+            self.state.data["toolchain"] = self.opts.get("toolchain") or self._default_toolchain()
+            self._save()
+
+    def _make_profile(self, archive: str | None):
+        profile = build_profile.make_profile(
             self.opts["profile"],
             root=self.root,
-            source_dir=self.tree.dir,
+            source_dir=os.path.join(self.root, self.port["code_dir"]),
             buildenv=self.port["buildenv"],
             build_line=self.port["build_line"],
             log_dir=self.opts["log_dir"],
@@ -789,16 +925,37 @@ class _Harvest(object):
             zopen_command=self.opts["zopen_command"],
             patch_dir_name=PATCH_FOLDER,
             explicit_line=self.opts["build_line"] != "auto",
+            # zopen build downloads a tarball on every build: it gets the harvest's local copy.
+            source_url=("file://" + urllib.parse.quote(archive)) if archive else None,
         )
-        self.profile.extra_env[process_tree.REPLAY_MARKER] = self.replay_id
-        if self.state.data.get("toolchain") is None:
-            self.state.data["toolchain"] = self.opts.get("toolchain") or self._default_toolchain()
-            self._save()
+        # Every process a build starts carries the replay's marker, so leftovers are found (process_tree).
+        profile.extra_env[process_tree.REPLAY_MARKER] = self.replay_id
+        return profile
 
     def _default_toolchain(self) -> str:
         if self.opts["profile"] == "posix":
             return build_profile.toolchain_label("posix", self.opts["env"])
-        return port_layout.compiler_toolchain(self.port["buildenv"])
+        # No zopen build got as far as printing its compiler: the one zopen build picks,
+        # check_clang's (Open XL clang) unless the buildenv's ZOPEN_COMP names another.
+        named = port_layout.compiler_toolchain(self.port["buildenv"])
+        return named if named != "unknown" else "ibm-clang"
+
+    def _zopen_source_dir(self, archive: str | None) -> str:
+        """zopen profile: the folder the real script names (``zopen build --print-source-dir``)."""
+        try:
+            return self._make_profile(archive).print_source_dir(time.monotonic() + self.opts["build_timeout"])
+        except build_profile.BuildProfileError as exc:
+            raise ReplayError("port %s: %s" % (self.opts["port"], exc))
+
+    def _note_toolchain(self, result: dict) -> None:
+        """zopen profile: the toolchain is the compiler the build really ran (its CC)."""
+        if self.state.data.get("toolchain") or self.opts["profile"] != "zopen":
+            return
+        for phase in result.get("phases", []):
+            if phase.get("phase") == "zopen" and phase.get("log"):
+                compiler = self.profile.compiler_used(phase["log"])
+                if compiler:
+                    self.state.data["toolchain"] = build_profile.toolchain_label("zopen", self.opts["env"], compiler=compiler)
 
     def _forget_old_logs(self) -> None:
         folder = self.opts["log_dir"]
@@ -863,10 +1020,16 @@ class _Harvest(object):
                 path = os.path.join(folder, name)
                 if os.path.islink(path) and not _inside(path, self.root):
                     os.unlink(path)
-        if os.path.exists(os.path.join(self.root, self.port["code_dir"])):
+        # z/OS: files that came by tar (buildenv, patches) carry no code page tag, and an
+        # untagged file is read as EBCDIC; tag them like the upstream tree.
+        _tag_tree(self.root)
+        if self.port["spec"]["kind"] == "git" and os.path.lexists(os.path.join(self.root, self.port["code_dir"])):
             raise ReplayError("port %s already contains a %s/ folder where the source should go" % (self.opts["port_dir"], self.port["code_dir"]))
-        source = _Source(self.opts, self.port, self.root, self.git_env)
+        source = _Source(self.opts, self.port, self.root, self.git_env,
+                         source_dir_of=self._zopen_source_dir if self.opts["profile"] == "zopen" else None)
         self.state.data["base"] = source.fetch()
+        self.state.data["code_dir"] = self.port["code_dir"]
+        self.state.data["source_archive"] = source.archive
         self.state.data["prepared"] = True
         self.state.data["tree"] = []
         self._save()
@@ -998,11 +1161,14 @@ class _Harvest(object):
         if os.path.isdir(folder):
             shutil.rmtree(folder)
         os.makedirs(folder)
+        copies = [self.profile.write_env_file()]
         for name in target:
             patch = self.by_name[name]
             dest = os.path.join(folder, patch.rel)
             os.makedirs(os.path.dirname(dest), exist_ok=True)
             shutil.copyfile(patch.path, dest)
+            copies.append(dest)
+        _tag_ascii(copies)
 
     def _build(self, key: str, label: str, target: list) -> dict:
         data = self.state.data
@@ -1031,6 +1197,7 @@ class _Harvest(object):
             self.warnings.append("port %s: build %s printed %d error diagnostics (%d distinct); the checkpoint keeps %d, %d fields clipped; "
                                  "the logs have them all" % (self.opts["port"], key, summary["total"], summary["distinct"], summary["kept"],
                                                              summary["fields_truncated"]))
+        self._note_toolchain(result)
         if result["status"] == "timeout":
             self.warnings.append("port %s: build %s (%s) timed out after %d s; %s" % (
                 self.opts["port"], key, label, self.opts["build_timeout"], result.get("message") or ""))
@@ -1159,7 +1326,7 @@ class _Harvest(object):
         common = {
             "port": self.opts["port"],
             "port_commit": self.opts.get("port_commit"),
-            "toolchain": data.get("toolchain") or "unknown",
+            "toolchain": data.get("toolchain") or self.opts.get("toolchain") or self._default_toolchain(),
             "build_line": self.port["build_line"],
         }
         if self.opts.get("system"):
@@ -1273,6 +1440,7 @@ def _check_mode_report(opts: dict, port: dict, fingerprint: str) -> dict:
             "patch": patch.name, "outcome": patch.outcome or "pending", "diagnostics_fixed": 0, "categories": [], "records": 0, "error": patch.problem})
     records_missing = not same or not data.get("complete")
     if same and data.get("complete"):
+        port["code_dir"] = data.get("code_dir") or port["code_dir"]
         harvest = _Harvest(opts, port, fingerprint)
         harvest.state.data = data
         records, patches = harvest.records()
@@ -1314,6 +1482,10 @@ def replay_port(options: dict, progress=None) -> dict:
     """
     opts = _options(options)
     port = _load_port(opts)
+    if opts["profile"] == "zopen" and opts.get("cflags"):
+        # Strict posix flags on a z/OS build would make errors the port never had.
+        port["warnings"].append("cflags are the posix profile's; zopen build compiles with the host's zopen compiler flags only")
+        opts["cflags"] = None
     if opts.get("port_commit") is None:
         opts["port_commit"] = static_mine.port_head_commit(opts["port_dir"])
     fingerprint = _fingerprint(opts, port)

@@ -12,7 +12,7 @@ from __future__ import annotations
 import hashlib
 import os
 
-from ansible_collections.autoport.zos.plugins.module_utils import file_tree
+from ansible_collections.autoport.zos.plugins.module_utils import file_tree, git_local
 from ansible_collections.autoport.zos.plugins.module_utils.atomic_file import OutputError, write_if_changed
 
 # Version-control metadata is not part of a port; everything else is.
@@ -50,6 +50,17 @@ def pack_bytes(src: str) -> bytes:
     return file_tree.tar_bytes(members(src))
 
 
+def head_commit(src: str) -> str | None:
+    """HEAD of src when it is a git checkout: the tar leaves .git out, so the records'
+    port_commit has to travel beside it."""
+    if not os.path.exists(os.path.join(src, ".git")):
+        return None
+    try:
+        return git_local.head(src)
+    except git_local.GitError:
+        return None
+
+
 def pack_port(src: str, dest: str, check_mode: bool = False) -> dict:
     """Write the tar of src to dest when its bytes differ; report sha1 checksum and changed."""
     data = pack_bytes(src)
@@ -64,4 +75,4 @@ def pack_port(src: str, dest: str, check_mode: bool = False) -> dict:
             write_if_changed(dest, data, check_mode)
         except OutputError as exc:
             raise PortPackError(str(exc))
-    return {"changed": changed, "dest": dest, "checksum": checksum, "size": len(data)}
+    return {"changed": changed, "dest": dest, "checksum": checksum, "size": len(data), "commit": head_commit(src)}

@@ -17,14 +17,19 @@ description:
     number of patches.
   - Reads the port's C(buildenv) without running it, picks the patch folder and order the way
     C(zopen build) does (C(ZOPEN_PATCH_DIR), else C(stable-patches/) or C(dev-patches/), else
-    C(patches/); every C(*.patch), sorted), and gets the upstream source the way C(zopen build)
-    does (git URL or tarball, tag or branch, build line). C(file://) URLs, local paths and a
-    I(mirror_dir) holding the URL's file name serve hosts without internet.
+    C(patches/); every C(*.patch), in C(sort) order of the build's locale), and gets the upstream
+    source the way C(zopen build) does (build line; a shallow clone of the tag or branch into
+    C(${gitname%.git}/), or a tarball unpacked into its top folder as a repository on C(main)
+    with zopen's C(.gitattributes); a failing patch of a git source retried with
+    C(git apply --3way)). C(file://) URLs, local paths and a I(mirror_dir) holding the URL's
+    file name serve hosts without internet.
   - Builds through a I(profile). C(posix) runs the C(zopen build) phases (bootstrap, configure,
     make, check) from the buildenv's C(ZOPEN_*) settings with the host compiler, strict I(cflags)
-    and C(make -k), so one build reports all its errors. C(zopen) runs C(zopen build) itself
-    with the patch folder swapped for the harvest's and reads its
-    C(log.STABLE|DEV/*_{bootstrap,config,build,check}.log).
+    and C(make -k), so one build reports all its errors. C(zopen) runs C(zopen build --no-set-active)
+    itself with the patch folder swapped for the harvest's, the local copy of a tarball (one
+    download for all builds) and its own C(TMPDIR) per build, and reads its
+    C(log.STABLE|DEV/*_{bootstrap,config,build,check}.log); the records name the compiler the
+    build ran.
   - Strategy C(leave_one_out) builds once with every patch, then for each patch reverts it
     (C(git apply -R)), rebuilds incrementally and re-applies it. Strategy C(cumulative) builds
     with no patch, then with the first k patches for each k, each from a clean tree.
@@ -97,7 +102,7 @@ options:
       - C compiler flags of the C(posix) profile, put before the buildenv's C(ZOPEN_EXTRA_CFLAGS).
         When omitted, C(-std=c99 -D_POSIX_C_SOURCE=200112L -pedantic-errors -Werror=implicit-function-declaration),
         standing in for z/OS's narrower system interfaces.
-      - With the C(zopen) profile, appended to C(ZOPEN_EXTRA_CFLAGS) when given.
+      - Never passed to the C(zopen) profile (it compiles with the host's zopen compiler flags); a value given there is ignored with a warning.
     type: str
   env:
     description: Extra environment variables for the builds (for example C(CC), C(PATH)).

@@ -63,6 +63,13 @@ size:
   description: Size of the tar in bytes.
   returned: always
   type: int
+commit:
+  description:
+    - C(HEAD) commit of I(src) when it is a git checkout, else null. The tar leaves C(.git) out,
+      so this is what C(autoport.zos.patch_replay) gets as I(port_commit) on the far side.
+  returned: always
+  type: str
+  sample: 3f2c9a1e5b7d4c6a8e0f1b2d3c4e5f6a7b8c9d0e
 """
 
 from ansible.module_utils.basic import AnsibleModule

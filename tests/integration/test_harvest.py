@@ -8,8 +8,13 @@ patches under samples/ports), not from a previous run.
 from __future__ import annotations
 
 import json
+import os
 import shutil
+import subprocess
+import sys
 from pathlib import Path
+
+import pytest
 
 
 from playbook_harness import REPO, assert_idempotent, assert_ok, load_json_lines, run_playbook
@@ -137,10 +142,27 @@ def test_posix_harvest_second_run_and_check_change_nothing(posix_harvest: dict) 
     assert (base / "out" / "harvest" / "strkitport" / "records.jsonl").read_bytes() == before
 
 
-def test_zos_shaped_harvest_runs_every_zos_task_and_gives_the_same_records(posix_harvest: dict, tmp_path: Path) -> None:
-    extravars = {"autoport_output_dir": str(tmp_path / "out"), "harvest_remote_dir": str(tmp_path / "remote"), "harvest_poll_interval": 1}
+def _zopen_config(shared_dir: Path, tmp_path: Path) -> Path:
+    """A host's zopen-config as `zopen init` writes it, reduced to what matters here: it puts a
+    `zopen` on PATH, the real zopen build run by ../shared/tools/zopen-linux."""
+    tool = shared_dir / "tools" / "zopen-linux"
+    if not tool.is_file():
+        pytest.skip("../shared/tools/zopen-linux is absent")
+    zopen = subprocess.run([str(tool), "--setup", str(tmp_path / "zopen-linux")], capture_output=True, text=True, check=True).stdout.split()[-1]
+    config = tmp_path / "rootfs" / "etc" / "zopen-config"
+    config.parent.mkdir(parents=True)
+    config.write_text('# zopen-config (test)\nexport PATH="%s:$PATH"\nexport ZOPEN_TEST_CONFIG_SOURCED=yes\n' % Path(zopen).parent)
+    return config
+
+
+def test_zos_shaped_harvest_runs_every_zos_task_and_gives_the_same_records(posix_harvest: dict, shared_dir: Path, tmp_path: Path) -> None:
+    extravars = {"autoport_output_dir": str(tmp_path / "out"), "harvest_remote_dir": str(tmp_path / "remote"), "harvest_poll_interval": 1,
+                 "autoport_zopen_config": str(_zopen_config(shared_dir, tmp_path))}
     first = run_playbook("harvest.yml", extravars, inventory=str(ZOS_INVENTORY), private_data_dir=str(tmp_path / "run1"))
     assert_ok(first)
+    # The real zopen build ran every build (found on PATH through zopen-config only).
+    logs = list((tmp_path / "out" / "harvest").glob("*/logs/loo-000-zopen.log"))
+    assert len(logs) == 5 and all("Skipping Install" in log.read_text() for log in logs)
     actions = {e["event_data"].get("task_action") for e in first.events if e.get("event") == "runner_on_ok"}
     assert ZOS_TASK_ACTIONS <= actions, ZOS_TASK_ACTIONS - actions
     # zos_fetch is never sent binary together with encoding (that deletes the source on z/OS).
@@ -211,3 +233,68 @@ def test_bad_ports_fail_alone_and_lose_nothing(tmp_path: Path) -> None:
     assert not pwned.exists()
     assert not (tmp_path / "outside.txt").exists() and not (tmp_path / "remote" / "outside.txt").exists()
     assert set(json.loads(json.dumps(run.set_stats["harvest_ports_failed"]))) >= {"nobuildenvport", "unreachableport", "escapeport", "staleport"}
+
+
+def test_zos_work_dir_must_be_absolute(tmp_path: Path) -> None:
+    extravars = {"autoport_output_dir": str(tmp_path / "out"), "harvest_remote_dir": "~/autoport-harvest", "harvest_poll_interval": 1}
+    run = run_playbook("harvest.yml", extravars, inventory=str(ZOS_INVENTORY), private_data_dir=str(tmp_path / "run"))
+    assert run.rc != 0
+    failed = [e for e in run.events if e.get("event") == "runner_on_failed"]
+    assert failed and "must be an absolute path on a z/OS host" in json.dumps(failed[0]["event_data"]["res"])
+    assert not (tmp_path / "out" / "harvest").exists()
+
+
+def test_zos_port_sent_by_tar_keeps_its_commit(shared_dir: Path, tmp_path: Path) -> None:
+    # A port directory that is a git checkout goes to the z/OS host as a tar without .git:
+    # the controller's HEAD must still reach the records.
+    port = tmp_path / "ports" / "tinyprocport"
+    shutil.copytree(REPO / "samples" / "ports" / "tinyprocport", port)
+    env = {"GIT_AUTHOR_NAME": "p", "GIT_AUTHOR_EMAIL": "p@example.invalid", "GIT_COMMITTER_NAME": "p",
+           "GIT_COMMITTER_EMAIL": "p@example.invalid", "GIT_CONFIG_NOSYSTEM": "1", "HOME": str(tmp_path), "PATH": os.environ["PATH"]}
+    for args in (["init", "-q", "."], ["add", "-A"], ["commit", "-q", "-m", "port"]):
+        subprocess.run(["git"] + args, cwd=str(port), env=env, check=True)
+    head = subprocess.run(["git", "rev-parse", "HEAD"], cwd=str(port), capture_output=True, text=True, check=True).stdout.strip()
+    extravars = {"autoport_output_dir": str(tmp_path / "out"), "harvest_remote_dir": str(tmp_path / "remote"), "harvest_poll_interval": 1,
+                 "autoport_zopen_config": str(_zopen_config(shared_dir, tmp_path)),
+                 "harvest_ports": [{"name": "tinyprocport", "src": str(port)}]}
+    run = run_playbook("harvest.yml", extravars, inventory=str(ZOS_INVENTORY), private_data_dir=str(tmp_path / "run"))
+    assert_ok(run)
+    assert not (tmp_path / "remote" / "tinyprocport" / "port" / ".git").exists()
+    records = load_json_lines(tmp_path / "out" / "harvest" / "tinyprocport" / "records.jsonl")
+    assert records and {record["port_commit"] for record in records} == {head}
+
+
+def test_example_zos_inventory_names_the_zopen_config_and_validates(tmp_path: Path) -> None:
+    inventory = REPO / "inventory" / "example-zos"
+    env = dict(os.environ, ANSIBLE_CONFIG=str(REPO / "ansible.cfg"), ANSIBLE_NOCOLOR="1")
+    bindir = Path(sys.executable).parent
+    shown = subprocess.run(
+        [str(bindir / "ansible"), "autoport_build_hosts", "-i", str(inventory), "-m", "ansible.builtin.debug",
+         "-a", json.dumps({"msg": "config={{ autoport_zopen_config }} remote_dir={{ harvest_remote_dir | default('unset') }}"})],
+        capture_output=True, text=True, env=env, timeout=120)
+    assert shown.returncode == 0, shown.stdout + shown.stderr
+    assert "config=/u/portbld/zopen/etc/zopen-config" in shown.stdout
+    # Left unset: the role reads $HOME on the host (an absolute path), never "~".
+    assert "remote_dir=unset" in shown.stdout
+    # The stage's variables validate against the role's argument spec (controller-only tasks).
+    ports = json.dumps({"harvest_ports": [{"name": "zlibport", "src": "https://github.com/zopencommunity/zlibport.git"}]})
+    checked = subprocess.run([str(bindir / "ansible-playbook"), "-i", str(inventory), str(REPO / "playbooks" / "harvest.yml"), "--tags", "always",
+                              "-e", ports], capture_output=True, text=True, env=env, timeout=300)
+    assert checked.returncode == 0, checked.stdout[-3000:] + checked.stderr[-2000:]
+
+
+def test_zos_default_work_dir_is_absolute_under_the_hosts_home(shared_dir: Path, tmp_path: Path) -> None:
+    home = tmp_path / "home"
+    home.mkdir()
+    config = _zopen_config(shared_dir, tmp_path)
+    extravars = {"autoport_output_dir": str(tmp_path / "out"), "autoport_zopen_config": str(config), "harvest_ports": []}
+    run = run_playbook("harvest.yml", extravars, inventory=str(ZOS_INVENTORY), private_data_dir=str(tmp_path / "run"), envvars={"HOME": str(home)})
+    assert_ok(run)
+    chosen = [e["event_data"]["res"]["ansible_facts"] for e in run.events if e.get("event") == "runner_on_ok"
+              and e["event_data"].get("task") == "Choose the work directory on the build host"]
+    assert chosen and chosen[0]["__harvest_remote_root"] == str(home / ".cache" / "autoport" / "harvest")
+    # What zopen-config set is in the environment of every z/OS task.
+    kept = [e["event_data"]["res"]["ansible_facts"] for e in run.events if e.get("event") == "runner_on_ok"
+            and e["event_data"].get("task") == "Keep the zopen environment for every z/OS task"]
+    assert kept and kept[0]["__harvest_zopen_env"]["ZOPEN_TEST_CONFIG_SOURCED"] == "yes"
+    assert kept[0]["__harvest_zopen_env"]["PATH"].startswith(str(tmp_path / "zopen-linux" / "bin") + ":")

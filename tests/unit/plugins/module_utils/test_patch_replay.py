@@ -27,7 +27,6 @@ from ansible_collections.autoport.zos.plugins.module_utils.record import read_re
 REPO = Path(__file__).resolve().parents[4]
 SAMPLES = REPO / "samples"
 MIRROR = SAMPLES / "mirror"
-STANDIN_ZOPEN = REPO / "tests" / "standin" / "bin" / "zopen"
 
 pytestmark = pytest.mark.skipif(
     any(shutil.which(tool) is None for tool in ("cc", "make", "git")), reason="the harvest needs cc, make and git on the host"
@@ -212,26 +211,7 @@ def test_cumulative_credits_by_order(port, tmp_path):
     assert [build["key"] for build in result["build_results"]] == ["cum-%03d" % number for number in range(len(KNOWN[port]) + 1)]
 
 
-@pytest.mark.skipif(not os.access(str(STANDIN_ZOPEN), os.X_OK), reason="zopen stand-in not executable")
-def test_zopen_profile_through_the_stand_in_gives_the_same_records(loo, tmp_path):
-    result, records = harvest(
-        "tinyprocport",
-        tmp_path,
-        profile="zopen",
-        zopen_command=str(STANDIN_ZOPEN),
-        env={"ZOPEN_STANDIN_CFLAGS": build_profile.DEFAULT_POSIX_CFLAGS},
-    )
-    posix_result, posix_records = loo["tinyprocport"]["result"], loo["tinyprocport"]["records"]
-    assert [record["id"] for record in records] == [record["id"] for record in posix_records]
-    assert [item["outcome"] for item in result["patches"]] == [item["outcome"] for item in posix_result["patches"]]
-    names = {os.path.basename(path) for path in result["log_files"]}
-    assert {"loo-000-zopen.log", "loo-000-configure.log", "loo-000-build.log", "loo-000-check.log"} <= names
-    # tinyprocport uses the deprecated ZOPEN_TYPE style: no build line, so zopen logs to log/.
-    root = Path(result["work_dir"]) / "root"
-    assert (root / "log" / "config.success").is_file()
-    # The swapped patch folder holds what the tree has applied: at the end, every patch.
-    swapped = sorted(str(path.relative_to(root / "autoport-patches")) for path in (root / "autoport-patches").rglob("*.patch"))
-    assert swapped == ["src/limits.c.patch", "src/run.c.patch", "src/signame.c.patch", "src/tinyproc.h.patch"]
+# The zopen profile against the real `zopen build`: test_zopen_build.py.
 
 
 def test_git_source_with_tag_from_a_mirror(loo, tmp_path):
@@ -255,8 +235,9 @@ def test_git_source_with_tag_from_a_mirror(loo, tmp_path):
     def git(*args):
         return subprocess.run(["git"] + list(args), cwd=source, capture_output=True, text=True, check=True).stdout.strip()
 
-    # Like zopen build: the tag is checked out as a branch of the same name.
-    assert git("symbolic-ref", "HEAD") == "refs/heads/v0.9"
+    # Like zopen build: a shallow `clone --branch v0.9`, HEAD detached at the tag.
+    assert subprocess.run(["git", "symbolic-ref", "-q", "HEAD"], cwd=source, capture_output=True).returncode != 0
+    assert git("rev-parse", "--is-shallow-repository") == "true"
     assert git("rev-parse", "HEAD") == git("rev-parse", "tags/v0.9^{commit}")
     tarball_ids = [record["id"] for record in loo["inicfgport"]["records"]]
     assert [record["id"] for record in records_of(result["records_file"])] == tarball_ids
@@ -566,6 +547,8 @@ def test_code_dir_name_follows_zopen():
     assert patch_replay._code_dir_name("https://x/y/strkit-1.2.tar.gz", "tarball") == "strkit-1.2"
     assert patch_replay._code_dir_name("https://x/y/foo-2.tgz", "tarball") == "foo-2"
     assert patch_replay._code_dir_name("https://github.com/a/inicfg.git", "git") == "inicfg"
+    # zopen-build strips only .git (${gitname%.git}).
+    assert patch_replay._code_dir_name("https://github.com/a/inicfg.core.git", "git") == "inicfg.core"
     with pytest.raises(ReplayError, match="cannot derive a safe directory name"):
         patch_replay._code_dir_name("https://x/..", "tarball")
 

@@ -87,3 +87,27 @@ def test_links_leaving_the_port_or_leading_nowhere_are_refused_naming_the_link(t
     with pytest.raises(port_pack.PortPackError, match=r"(stable-patches/home|hop) links (outside|to nothing)"):
         port_pack.pack_port(str(src), str(tmp_path / "p.tar"))
     assert not (tmp_path / "p.tar").exists()
+
+
+def test_the_commit_travels_beside_the_tar(tmp_path):
+    import shutil
+    import subprocess
+
+    if shutil.which("git") is None:
+        pytest.skip("needs git")
+    src = tmp_path / "port"
+    src.mkdir()
+    (src / "buildenv").write_text("export ZOPEN_BUILD_LINE=STABLE\n")
+    env = dict(os.environ, GIT_AUTHOR_NAME="p", GIT_AUTHOR_EMAIL="p@example.invalid", GIT_COMMITTER_NAME="p",
+               GIT_COMMITTER_EMAIL="p@example.invalid", GIT_CONFIG_NOSYSTEM="1", HOME=str(tmp_path))
+    for args in (["init", "-q", "."], ["add", "-A"], ["commit", "-q", "-m", "port"]):
+        subprocess.run(["git"] + args, cwd=str(src), env=env, check=True)
+    head = subprocess.run(["git", "rev-parse", "HEAD"], cwd=str(src), capture_output=True, text=True, check=True).stdout.strip()
+    result = port_pack.pack_port(str(src), str(tmp_path / "port.tar"))
+    assert result["commit"] == head
+    with tarfile.open(str(tmp_path / "port.tar")) as tar:
+        assert not any(name.startswith(".git") for name in tar.getnames())
+    plain = tmp_path / "plain"
+    plain.mkdir()
+    (plain / "buildenv").write_text("x\n")
+    assert port_pack.pack_port(str(plain), str(tmp_path / "plain.tar"))["commit"] is None

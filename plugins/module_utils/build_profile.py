@@ -18,6 +18,12 @@ Every command runs from an argument list. The buildenv-driven commands are a fix
 buildenv or a port name is ever pasted into shell text. Each command runs in its
 own process group, killed as a whole when the build's time is up.
 
+Builds get a clean environment (``base_environment``): only the allow-listed variables
+of the host (locale, PATH, z/OS runtime settings, compiler settings, ZOPEN_*) plus the
+harvest's own settings and ``harvest_build_env``; tokens the operator exported never
+reach a build or its log. Every log is scrubbed (secret_scrub.scrub_file) as soon as
+its command ends, before anything parses or fetches it.
+
 Standard library only: this runs on build hosts, z/OS included (Python 3.9 and later).
 """
 
@@ -30,6 +36,8 @@ import signal
 import subprocess
 import time
 from dataclasses import dataclass, field
+
+from ansible_collections.autoport.zos.plugins.module_utils.secret_scrub import scrub_file
 
 PHASES = ("bootstrap", "configure", "build", "check")
 
@@ -165,6 +173,17 @@ def group_alive(pgid: int) -> bool:
 
 
 def run_logged(argv: list, cwd: str, env: dict, log_path: str, deadline: float | None, on_start=None) -> tuple:
+    """Run argv with stdout and stderr into log_path, in a new process group, and scrub
+    the log (secret_scrub.scrub_file) once the command has ended.
+    """
+    try:
+        return _run_into_log(argv, cwd, env, log_path, deadline, on_start)
+    finally:
+        if os.path.isfile(log_path):
+            scrub_file(log_path)
+
+
+def _run_into_log(argv: list, cwd: str, env: dict, log_path: str, deadline: float | None, on_start=None) -> tuple:
     """Run argv with stdout and stderr into log_path, in a new process group.
 
     ``deadline`` is a time.monotonic() value; past it the whole group is killed and
@@ -221,6 +240,25 @@ def run_logged(argv: list, cwd: str, env: dict, log_path: str, deadline: float |
 
 # ---------------------------------------------------------------------------
 # Environment shared by both profiles.
+
+# Host variables a build may see. Everything else (tokens, passwords, cloud and
+# registry credentials the operator exported) is left out; add what a port needs
+# through harvest_build_env.
+ALLOWED_ENV_NAMES = frozenset((
+    "PATH", "HOME", "USER", "LOGNAME", "SHELL", "LANG", "LANGUAGE", "TZ", "TMPDIR", "TERM",
+    "LIBPATH", "LD_LIBRARY_PATH", "STEPLIB", "MANPATH", "PKG_CONFIG_PATH", "ACLOCAL_PATH", "PYTHONPATH", "PYTHONHOME", "JAVA_HOME",
+    "ZOAU_HOME", "_BPXK_AUTOCVT", "_CEE_RUNOPTS", "_ENCODE_FILE_NEW", "_ENCODE_FILE_EXISTING",
+    "CC", "CXX", "CPP", "LD", "AR", "AS", "NM", "RANLIB", "STRIP", "M4", "MAKE", "MAKEFLAGS",
+    "CFLAGS", "CXXFLAGS", "CPPFLAGS", "LDFLAGS", "LIBS",
+    "http_proxy", "https_proxy", "no_proxy", "HTTP_PROXY", "HTTPS_PROXY", "NO_PROXY",
+))
+ALLOWED_ENV_PREFIXES = ("LC_", "ZOPEN_", "_TAG_REDIR_", "_BPXK_", "_BPX_", "_CEE_")
+
+
+def base_environment(environ: dict | None = None) -> dict:
+    """The allow-listed part of the host environment (``os.environ`` by default)."""
+    source = os.environ if environ is None else environ
+    return dict((name, value) for name, value in source.items() if name in ALLOWED_ENV_NAMES or name.startswith(ALLOWED_ENV_PREFIXES))
 
 
 def _words(value: str | None) -> str:
@@ -279,7 +317,7 @@ class PosixProfile(_Profile):
 
     def environment(self) -> dict:
         be = self.buildenv
-        env = dict(os.environ)
+        env = base_environment()
         install_dir = os.path.join(os.path.dirname(self.root), "install")
         cflags = self.cflags if self.cflags is not None else DEFAULT_POSIX_CFLAGS
         env.update(
@@ -397,7 +435,7 @@ class ZopenProfile(_Profile):
         return self.zopen_log_dir()
 
     def environment(self) -> dict:
-        env = dict(os.environ)
+        env = base_environment()
         env.setdefault("LC_ALL", "C")
         env.update(
             {
@@ -459,6 +497,7 @@ class ZopenProfile(_Profile):
                 continue
             kept = os.path.join(self.log_dir, "%s-%s.log" % (prefix, phase))
             shutil.copyfile(logs[phase], kept)
+            scrub_file(kept)
             result.phases.append(PhaseResult(phase, "ok", None, kept))
             last = result.phases[-1]
         result.phases.append(PhaseResult("zopen", "ok", code, driver_log))
@@ -490,7 +529,7 @@ def toolchain_label(profile: str, env: dict | None = None, buildenv: dict | None
     """A short name of the compiler a profile builds with, for records ('gcc 12.2.0', 'clang 16.0.6', ...)."""
     if profile != "posix":
         return "unknown"
-    environ = dict(os.environ)
+    environ = base_environment()
     environ.update(env or {})
     compiler = (environ.get("CC") or "cc").split()
     if not compiler:

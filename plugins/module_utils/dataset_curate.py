@@ -36,7 +36,7 @@ from ansible_collections.autoport.zos.plugins.module_utils.curate_report import 
     render_markdown,
 )
 from ansible_collections.autoport.zos.plugins.module_utils.fix_text import SYSTEM_PROMPT, alpaca_example, messages_example
-from ansible_collections.autoport.zos.plugins.module_utils.secret_scrub import add_counts, empty_counts, scrub_record, scrub_text
+from ansible_collections.autoport.zos.plugins.module_utils.secret_scrub import add_counts, empty_counts, scrub_text
 
 try:
     import jsonschema

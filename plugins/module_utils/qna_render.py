@@ -40,8 +40,7 @@ from ansible_collections.autoport.zos.plugins.module_utils.fix_text import (
     is_static,
 )
 from ansible_collections.autoport.zos.plugins.module_utils.knowledge_doc import CODE_LINE_STEPS, KnowledgeBudgetError, build_knowledge, fix_section, section_qna
-from ansible_collections.autoport.zos.plugins.module_utils.record import CATEGORIES, validate_record
-from ansible_collections.autoport.zos.plugins.module_utils.secret_scrub import scrub_record
+from ansible_collections.autoport.zos.plugins.module_utils.record import CATEGORIES
 from ansible_collections.autoport.zos.plugins.module_utils.taxonomy_yaml import (
     KNOWLEDGE_QNA_INDENT,
     MAX_LINE,
@@ -144,22 +143,44 @@ def records_path(src: str) -> str:
     return src
 
 
-def read_records(path: str) -> tuple[list[dict], int]:
-    """Valid records of a JSONL file, scrubbed again (defence in depth), and how many lines
-    were not valid records."""
+# What the renderer reads from each record. The records were scrubbed and validated by
+# dataset_curate (docs/architecture.md); a line that is not a record of this shape (a
+# hand-edited or truncated file) is left out with its reason, never re-scrubbed here.
+_RENDERED_FIELDS = ("id", "wrong_code", "correct_code", "error", "patch", "port", "patch_file", "file", "provenance")
+
+
+def _render_problem(value) -> str | None:
+    """Why a parsed JSON line cannot be rendered, or None."""
+    if not isinstance(value, dict):
+        return "a JSON %s, not a record object" % type(value).__name__
+    missing = [name for name in _RENDERED_FIELDS + ("error_category",) if name not in value]
+    if missing:
+        return "missing field%s %s" % ("s" if len(missing) > 1 else "", ", ".join(missing))
+    wrong = [name for name in _RENDERED_FIELDS if not isinstance(value[name], str)]
+    if wrong:
+        return "field%s %s not text" % ("s" if len(wrong) > 1 else "", ", ".join(wrong))
+    if value["error_category"] not in CATEGORIES:
+        return "error_category is not one of the categories"
+    return None
+
+
+def read_records(path: str) -> tuple[list[dict], list[dict]]:
+    """Records of a curated JSONL file and the lines left out, each ``{line, reason}``."""
     records = []
-    invalid = 0
+    invalid = []
     try:
         handle = open(path, "rb")
     except OSError as exc:
         raise QnaRenderError("cannot read %s: %s" % (path, exc.strerror or exc))
+    number = 0
     with handle:
         while True:
             line = handle.readline(MAX_LINE_BYTES + 1)
             if not line:
                 break
+            number += 1
             if len(line) > MAX_LINE_BYTES and not line.endswith(b"\n"):
-                invalid += 1
+                invalid.append({"line": number, "reason": "line longer than %d bytes" % MAX_LINE_BYTES})
                 while line and not line.endswith(b"\n"):
                     line = handle.readline(MAX_LINE_BYTES + 1)
                 continue
@@ -167,17 +188,15 @@ def read_records(path: str) -> tuple[list[dict], int]:
                 continue
             try:
                 value = json.loads(line.decode("utf-8"))
-            except ValueError:
-                invalid += 1
+            except (ValueError, RecursionError) as exc:
+                # The reason names the problem, never the text of the line.
+                invalid.append({"line": number, "reason": "not JSON (%s)" % type(exc).__name__})
                 continue
-            if not isinstance(value, dict):
-                invalid += 1
+            problem = _render_problem(value)
+            if problem:
+                invalid.append({"line": number, "reason": problem})
                 continue
-            record = scrub_record(value)[0]
-            if validate_record(record):
-                invalid += 1
-                continue
-            records.append(record)
+            records.append(value)
     unique = collections.OrderedDict((record["id"], record) for record in records)
     return list(unique.values()), invalid
 
@@ -330,7 +349,8 @@ def _rel(*parts: str) -> str:
 
 def render_taxonomy(options: dict, check_mode: bool = False) -> dict:
     """Render the taxonomy (see the module docstring). Returns ``{changed, leaves, skipped,
-    changed_files, removed_files, commit, docs_commit, base_commit, records, invalid}``."""
+    changed_files, removed_files, commit, docs_commit, base_commit, records, invalid,
+    invalid_lines}`` (``invalid`` counts the lines left out, ``invalid_lines`` says why)."""
     options = _check_options(options)
     root = options["taxonomy_root"]
     taxonomy_dir = options["taxonomy_dir"]
@@ -408,7 +428,8 @@ def render_taxonomy(options: dict, check_mode: bool = False) -> dict:
         "docs_commit": None,
         "base_commit": None,
         "records": len(records),
-        "invalid": invalid,
+        "invalid": len(invalid),
+        "invalid_lines": invalid,
     }
 
     # Knowledge documents first: the qna.yaml files name the commit that holds them.

@@ -213,10 +213,18 @@ records:
   type: int
   sample: 1000
 invalid:
-  description: Lines of I(src) that were not valid records (skipped).
+  description: Number of lines of I(src) left out because they are not records the renderer can use (see I(invalid_lines)).
   returned: always
   type: int
   sample: 0
+invalid_lines:
+  description:
+    - Every line of I(src) left out, with its line number and the reason. The text of the line is never quoted.
+    - I(src) is dataset_curate's output, scrubbed and validated there; this is a shape check, not a second validation.
+  returned: always
+  type: list
+  elements: dict
+  sample: [{"line": 7, "reason": "missing field patch"}]
 """
 
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib

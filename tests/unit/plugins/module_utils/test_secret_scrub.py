@@ -3,7 +3,8 @@ from __future__ import annotations
 import pytest
 
 from ansible_collections.autoport.zos.plugins.module_utils import record as rec
-from ansible_collections.autoport.zos.plugins.module_utils.secret_scrub import SCRUB_KINDS, scrub_record, scrub_text, scrub_value
+from ansible_collections.autoport.zos.plugins.module_utils.record import scrub_record
+from ansible_collections.autoport.zos.plugins.module_utils.secret_scrub import SCRUB_KINDS, scrub_text, scrub_value
 
 GITHUB_TOKEN = "ghp_" + "A1b2C3d4E5f6G7h8I9j0K1l2M3n4O5p6Q7r8"
 FINE_GRAINED = "github_pat_" + "11ABCDEFG0123456789_abcdefghijklmnopqrstuvwxyz"

@@ -253,7 +253,7 @@ def load_records(paths: list[str], scrub_counts: dict[str, int] | None = None) -
                 )
                 continue
             # Scrub before anything else looks at the record, the validator included.
-            cleaned, counts = scrub_record(value)
+            cleaned, counts = record_api.scrub_record(value)
             add_counts(scrub_counts, counts)
             problems = _schema_problems(cleaned)
             if problems:

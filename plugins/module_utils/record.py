@@ -211,6 +211,18 @@ def clip(text, limit):
     return text[: max(0, limit - len(marker))] + marker
 
 
+class Record(dict):
+    """A record made by ``make_record``: scrubbed and valid when made. ``made`` is its
+    JSON line at that moment, so ``RecordWriter`` can tell whether it changed since
+    (and validates again only then)."""
+
+    __slots__ = ("made",)
+
+
+def _line(record):
+    return json.dumps(record, ensure_ascii=False, sort_keys=True)
+
+
 def _clip_fields(record):
     # A placeholder can be longer than what it replaced: clip after scrubbing.
     for name, limit in (("wrong_code", MAX_CODE_CHARS), ("correct_code", MAX_CODE_CHARS), ("error", MAX_ERROR_CHARS), ("patch", MAX_PATCH_CHARS)):
@@ -242,7 +254,9 @@ def make_record(counts=None, **fields):
     problems = validate_record(record)
     if problems:
         raise RecordError("; ".join(problems))
-    return record
+    made = Record(record)
+    made.made = _line(made)
+    return made
 
 
 def scrub_record(record, recompute_id=True):
@@ -339,14 +353,19 @@ class RecordWriter(object):
             handle.truncate(position)
 
     def write(self, record):
-        """Append one record made by ``make_record`` (scrubbed and validated there); returns
-        False (and writes nothing) when its id is already there. A record whose id is not
-        the hash of its fields was changed after it was made and is refused."""
-        if not isinstance(record, dict) or record.get("id") != record_id(record):
-            raise RecordError("record %s: changed after make_record (its id does not match its fields)" % (record.get("id", "?") if isinstance(record, dict) else "?"))
+        """Append one record; returns False (and writes nothing) when its id is already there.
+
+        A record as ``make_record`` made it was validated there and is not validated
+        again; any other dict (or a made record changed since) is validated here.
+        """
+        line = _line(record)
+        if not (isinstance(record, Record) and getattr(record, "made", None) == line):
+            problems = validate_record(record)
+            if problems:
+                raise RecordError("record %s: %s" % (record.get("id", "?"), "; ".join(problems)))
         if record["id"] in self.ids:
             return False
-        self._handle.write(json.dumps(record, ensure_ascii=False, sort_keys=True) + "\n")
+        self._handle.write(line + "\n")
         self._handle.flush()
         os.fsync(self._handle.fileno())
         self.ids.add(record["id"])

@@ -114,6 +114,7 @@ _NETRC_LINE = re.compile(r"(?m)^([+ -]?[ \t]*password[ \t]+)(?![$<{])(\S+)[ \t]*
 _TSO_LOGON = re.compile(r"\b(LOGON[ \t]+)(?!<)([A-Za-z0-9@#$]{1,8})/([^\s/\"',]{1,100})", re.I)
 _RACF_PASSWORD = re.compile(r"\b((?:PASSWORD|PASSWD|PASSPHRASE|PHRASE|NEWPASS|NEWPASSWORD)\(\s*)([\"']?)(?![$<{)])([^)\"'\n]{1,100})\2(\s*\))")
 _JCL_USER = re.compile(r"(?m)((?:^[+ -]?//|\bJOB\b)[^\n]*?[\s,]USER=)(?!<)([A-Za-z0-9@#$]{1,8})(?![A-Za-z0-9@#$])")
+_JCL_PASSWORD = re.compile(r"(?m)((?:^[+ -]?//|\bJOB\b)[^\n]*?[\s,]PASSWORD=)(?![<(])([A-Za-z0-9@#$]{1,8})(?![A-Za-z0-9@#$])")
 _JCL_PASSWORD_PAIR = re.compile(r"\b(PASSWORD=)\((?!<)([^)\s]{1,100})\)", re.I)
 
 _SECRET_KEY_NAMES = (
@@ -194,8 +195,10 @@ def _random_looking(value: str) -> bool:
         return False
     if "_" in value and all(re.fullmatch(r"[A-Z0-9]*|[a-z0-9]+|[A-Z][a-z0-9]+", part) for part in value.split("_")):
         return False  # an identifier made of words: EC_KEY_get0_private_key, MAX_KEY_LEN_2
-    if value.count("/") >= 2 or value.count(".") >= 2 or value.count("-") >= 3:
+    if value.startswith(("/", "./", "../")) or value.count(".") >= 2 or value.count("-") >= 3:
         return False
+    if "/" in value and all(re.fullmatch(r"[a-z0-9_.+-]*|[A-Z0-9_.+-]*", part) for part in value.split("/")):
+        return False  # a relative path: lib/x86_64-linux-gnu/libz.so
     return entropy(value) >= MIN_ENTROPY
 
 
@@ -265,6 +268,7 @@ _RULES = (
     ("password", ("logon",), _TSO_LOGON, lambda m: "%s%s/%s" % (m.group(1), _P["user"], _P["password"])),
     ("password", ("pass", "phrase"), _RACF_PASSWORD, lambda m: "%s%s%s%s%s" % (m.group(1), m.group(2), _P["password"], m.group(2), m.group(4))),
     ("user", ("user=",), _JCL_USER, _after(1, _P["user"])),
+    ("password", ("password=",), _JCL_PASSWORD, _after(1, _P["password"])),
     ("password", ("password=",), _JCL_PASSWORD_PAIR, lambda m: m.group(1) + _P["password"]),
     ("password", _PASS_NEEDLES, _QUOTED_PASSWORD, _replace_assignment(_P["password"])),
     ("password", _PASS_NEEDLES, _BARE_PASSWORD, _replace_assignment(_P["password"])),

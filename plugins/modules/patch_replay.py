@@ -101,7 +101,12 @@ options:
       - With the C(zopen) profile, appended to C(ZOPEN_EXTRA_CFLAGS) when given.
     type: str
   env:
-    description: Extra environment variables for the builds (for example C(CC), C(PATH)).
+    description:
+      - Extra environment variables for the builds (for example C(CC), C(PATH), or a token a build needs).
+      - Builds do not inherit the host environment; they get an allow-list of it (C(PATH), C(HOME), C(LANG), C(LC_*),
+        C(TMPDIR), z/OS runtime variables such as C(_BPXK_AUTOCVT), C(_CEE_RUNOPTS), C(_TAG_REDIR_*), C(ZOPEN_*),
+        compiler variables such as C(CC) and C(CFLAGS), proxies) plus these variables.
+      - The values are treated as secrets (C(no_log)) and masked wherever they appear in the module result.
     type: dict
     default: {}
   toolchain:
@@ -305,7 +310,7 @@ def argument_spec():
         source=dict(type="str"),
         build_timeout=dict(type="int", default=3600),
         cflags=dict(type="str"),
-        env=dict(type="dict", default={}),
+        env=dict(type="dict", default={}, no_log=True),
         toolchain=dict(type="str"),
         system=dict(type="dict"),
         port_commit=dict(type="str"),

@@ -172,15 +172,16 @@ def group_alive(pgid: int) -> bool:
     return True
 
 
-def run_logged(argv: list, cwd: str, env: dict, log_path: str, deadline: float | None, on_start=None) -> tuple:
+def run_logged(argv: list, cwd: str, env: dict, log_path: str, deadline: float | None, on_start=None, redact=()) -> tuple:
     """Run argv with stdout and stderr into log_path, in a new process group, and scrub
-    the log (secret_scrub.scrub_file) once the command has ended.
+    the log (secret_scrub.scrub_file, plus the literal ``redact`` values) once the
+    command has ended.
     """
     try:
         return _run_into_log(argv, cwd, env, log_path, deadline, on_start)
     finally:
         if os.path.isfile(log_path):
-            scrub_file(log_path)
+            scrub_file(log_path, literals=redact)
 
 
 def _run_into_log(argv: list, cwd: str, env: dict, log_path: str, deadline: float | None, on_start=None) -> tuple:
@@ -253,6 +254,16 @@ ALLOWED_ENV_NAMES = frozenset((
     "http_proxy", "https_proxy", "no_proxy", "HTTP_PROXY", "HTTPS_PROXY", "NO_PROXY",
 ))
 ALLOWED_ENV_PREFIXES = ("LC_", "ZOPEN_", "_TAG_REDIR_", "_BPXK_", "_BPX_", "_CEE_")
+
+
+# harvest_build_env variables whose values are removed from build logs word for word,
+# whatever they look like: their names say they are credentials.
+_SECRET_NAME = re.compile(r"TOKEN|SECRET|PASS|PWD|KEY|AUTH|CRED|SIG", re.I)
+
+
+def secret_values(env: dict) -> tuple:
+    """Values of the variables of ``env`` (harvest_build_env) named like credentials."""
+    return tuple(sorted(set(str(value) for name, value in (env or {}).items() if _SECRET_NAME.search(str(name)) and len(str(value)) >= 4)))
 
 
 def base_environment(environ: dict | None = None) -> dict:
@@ -394,7 +405,8 @@ class PosixProfile(_Profile):
             begin = time.monotonic()
             if getattr(self, "on_phase", None) is not None:
                 self.on_phase(phase)
-            code, timed_out = run_logged(["/bin/sh", "-c", _POSIX_SCRIPTS[script_name]], cwd, env, log_path, deadline, on_start)
+            code, timed_out = run_logged(["/bin/sh", "-c", _POSIX_SCRIPTS[script_name]], cwd, env, log_path, deadline, on_start,
+                                         redact=secret_values(self.extra_env))
             outcome = PhaseResult(phase, "ok", code, log_path, time.monotonic() - begin)
             result.phases.append(outcome)
             if timed_out:
@@ -485,7 +497,7 @@ class ZopenProfile(_Profile):
         driver_log = os.path.join(self.log_dir, "%s-zopen.log" % prefix)
         argv = [self.zopen_command, "build", "-v", "-e", "./%s" % ZOPEN_ENV_FILE]
         try:
-            code, timed_out = run_logged(argv, self.root, env, driver_log, deadline, on_start)
+            code, timed_out = run_logged(argv, self.root, env, driver_log, deadline, on_start, redact=secret_values(self.extra_env))
         except BuildProfileError as exc:
             raise BuildProfileError("cannot run zopen build (%s): %s" % (self.zopen_command, exc))
         result = BuildResult(status="ok")
@@ -497,7 +509,7 @@ class ZopenProfile(_Profile):
                 continue
             kept = os.path.join(self.log_dir, "%s-%s.log" % (prefix, phase))
             shutil.copyfile(logs[phase], kept)
-            scrub_file(kept)
+            scrub_file(kept, literals=secret_values(self.extra_env))
             result.phases.append(PhaseResult(phase, "ok", None, kept))
             last = result.phases[-1]
         result.phases.append(PhaseResult("zopen", "ok", code, driver_log))

@@ -348,8 +348,19 @@ _MAX_KEY_BLOCK = 256 * 1024
 _OPEN_KEY_BLOCK = re.compile(r"-----BEGIN " + _KEY_MARK + r"(?:(?!-----END ).)*\Z", re.S)
 
 
-def scrub_file(path: str, counts: dict[str, int] | None = None) -> dict[str, int]:
+def _redact(text: str, literals, counts: dict[str, int]) -> str:
+    for literal in literals:
+        if literal and literal in text:
+            counts["token"] = counts.get("token", 0) + text.count(literal)
+            text = text.replace(literal, _P["token"])
+    return text
+
+
+def scrub_file(path: str, counts: dict[str, int] | None = None, literals=()) -> dict[str, int]:
     """Scrub a text file (a build log) in place, in bounded memory; returns the counts.
+
+    ``literals`` are values removed word for word as well (the credentials a harvest
+    hands to its builds); the longest go first.
 
     Bytes are read as latin-1, so any encoding round-trips unchanged except where a
     secret was replaced; the file is rewritten (through a temporary file and a rename)
@@ -357,6 +368,7 @@ def scrub_file(path: str, counts: dict[str, int] | None = None) -> dict[str, int
     """
     if counts is None:
         counts = empty_counts()
+    literals = sorted((str(value).encode("utf-8").decode("latin-1") for value in literals if value), key=len, reverse=True)
     before = sum(counts.values())
     temp = "%s.scrub-%d" % (path, os.getpid())
     try:
@@ -378,7 +390,8 @@ def scrub_file(path: str, counts: dict[str, int] | None = None) -> dict[str, int
                     cut = cut or len(chunk)
                     carry = chunk[cut:]
                     chunk = chunk[:cut]
-                target.write(scrub_text(chunk.decode("latin-1"), counts)[0].encode("latin-1"))
+                text = _redact(chunk.decode("latin-1"), literals, counts)
+                target.write(scrub_text(text, counts)[0].encode("latin-1"))
                 if not data:
                     break
         if sum(counts.values()) != before:

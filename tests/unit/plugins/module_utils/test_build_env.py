@@ -51,3 +51,14 @@ def test_a_log_is_scrubbed_when_its_command_ends(tmp_path):
     assert code == 0 and not timed_out
     assert token not in text and "Hunter2pw" not in text and "bob" not in text
     assert "x.c:1:1: error: bad" in text and "<TOKEN>" in text and "<USER>:<PASSWORD>" in text
+
+
+def test_credential_values_of_harvest_build_env_are_removed_from_logs_word_for_word(tmp_path):
+    env = {"PLANT_DEPLOY_SECRET": "opaque-build-env-value", "CC": "gcc", "AUTH_HEADER_FILE": "a"}
+    assert build_profile.secret_values(env) == ("opaque-build-env-value",)
+    log = tmp_path / "b.log"
+    argv = ["/bin/sh", "-c", "env | sort; echo 'gcc: error: x.c'"]
+    build_profile.run_logged(argv, str(tmp_path), dict(env, PATH="/usr/bin:/bin"), str(log), None, redact=build_profile.secret_values(env))
+    text = log.read_text()
+    assert "opaque-build-env-value" not in text and "PLANT_DEPLOY_SECRET=<TOKEN>" in text
+    assert "CC=gcc" in text and "gcc: error: x.c" in text

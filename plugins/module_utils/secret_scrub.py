@@ -95,23 +95,27 @@ _NPMRC = re.compile(r"(?<![A-Za-z0-9])(_authToken|_auth|_password)(\s*=\s*)(?![$
 # Session cookies of z/OSMF and other WebSphere Liberty servers.
 _COOKIES = re.compile(r"\b((?:LtpaToken2?|jwtToken|JSESSIONID)=)(?!<)([^;\s\"']{8,})")
 
+# Start of a command word, also right after an escaped newline or tab (JSON or C string
+# text: "...\ncurl -u ...").
+_W = r"(?:\b|(?<=\\[nrt]))"
+
 # curl -u user:password (and --user, -U/--proxy-user): the pair is a credential.
-_CURL_USER = re.compile(r"(\bcurl\b[^\n]*?\s(?:-u|--user|-U|--proxy-user)(?:[ \t]+|=))([\"']?)(?![$<{])([^\s:\"']+):([^\s\"']+)\2")
+_CURL_USER = re.compile(_W + r"(curl\b[^\n]*?\s(?:-u|--user|-U|--proxy-user)(?:[ \t]+|=))([\"']?)(?![$<{])([^\s:\"']+):([^\s\"']+)\2")
 # --password X, --pw X (Zowe), --passwd, --token-value X ...: the next word is the secret.
 _FLAG_SECRET = re.compile(
     r"(?<![\w-])(--(?:password|passwd|pass|pw|passphrase|token-value|token|api-key|secret|client-secret)(?:[ \t]+|=))([\"']?)(?![$<{-])([^\s\"']+)\2", re.I
 )
 # Zowe: --user X / -u X on a zowe command line, and the user variables of its profiles.
-_ZOWE_USER = re.compile(r"(\bzowe\b[^\n]*?\s(?:--user|-u)[ \t]+)([\"']?)(?![$<{-])([^\s\"']+)\2")
+_ZOWE_USER = re.compile(_W + r"(zowe\b[^\n]*?\s(?:--user|-u)[ \t]+)([\"']?)(?![$<{-])([^\s\"']+)\2")
 _ZOWE_USER_VAR = re.compile(r"\b((?:ZOWE_OPT_USER|ZOSMF_USER(?:ID)?|ZOWE_USER)\s*[=:]\s*)([\"']?)(?![$<{])([A-Za-z0-9@#$._-]{1,64})\2")
 # .netrc: "machine host login user password secret", on one line or one word per line.
-_NETRC_INLINE = re.compile(r"\b(machine\s+\S+(?:\s+(?:login|account|port)\s+\S+)*?\s+password\s+)(?![$<{])(\S+)")
-_NETRC_LOGIN = re.compile(r"\b(machine\s+\S+\s+login\s+)(?![$<{])(\S+)")
+_NETRC_INLINE = re.compile(_W + r"(machine\s+\S+(?:\s+(?:login|account|port)\s+\S+)*?\s+password\s+)(?![$<{])(\S+)")
+_NETRC_LOGIN = re.compile(_W + r"(machine\s+\S+\s+login\s+)(?![$<{])(\S+)")
 _NETRC_LINE = re.compile(r"(?m)^([+ -]?[ \t]*password[ \t]+)(?![$<{])(\S+)[ \t]*$")
 
 # z/OS. TSO LOGON userid/password, RACF and TSO operands PASSWORD(x) / PHRASE('x'),
 # JCL JOB cards USER=id,PASSWORD=pw (also PASSWORD=(old,new)).
-_TSO_LOGON = re.compile(r"\b(LOGON[ \t]+)(?!<)([A-Za-z0-9@#$]{1,8})/([^\s/\"',]{1,100})", re.I)
+_TSO_LOGON = re.compile(_W + r"(LOGON[ \t]+)(?!<)([A-Za-z0-9@#$]{1,8})/([^\s/\"',]{1,100})", re.I)
 _RACF_PASSWORD = re.compile(r"\b((?:PASSWORD|PASSWD|PASSPHRASE|PHRASE|NEWPASS|NEWPASSWORD)\(\s*)([\"']?)(?![$<{)])([^)\"'\n]{1,100})\2(\s*\))")
 _JCL_USER = re.compile(r"(?m)((?:^[+ -]?//|\bJOB\b)[^\n]*?[\s,]USER=)(?!<)([A-Za-z0-9@#$]{1,8})(?![A-Za-z0-9@#$])")
 _JCL_PASSWORD = re.compile(r"(?m)((?:^[+ -]?//|\bJOB\b)[^\n]*?[\s,]PASSWORD=)(?![<(])([A-Za-z0-9@#$]{1,8})(?![A-Za-z0-9@#$])")
@@ -127,18 +131,22 @@ _PASSWORD_KEY_NAMES = r"(?:password|passwd|passphrase|pass|pwd)"
 # (DB_PASSWORD, aws_secret_access_key, git.token), and not followed by more name.
 _KEY = r"(?P<key>\b(?:[A-Za-z0-9]+[_.-])*%s)(?![A-Za-z0-9_])"
 # Values that are code or configuration words, never credentials.
-_NOT_A_VALUE = r"(?![$%<{(])(?!(?:true|false|yes|no|null|none|nil|undefined|required|optional|changeme)\b)"
+_NOT_A_VALUE = r"(?![$%<{(\\])(?!(?:true|false|yes|no|null|none|nil|undefined|required|optional|changeme)\b)"
 # A credential-looking value: 8+ characters with both a letter and a digit.
 _SECRETISH = r"(?=[A-Za-z0-9_./+~-]*[0-9])(?=[A-Za-z0-9_./+~-]*[A-Za-z])[A-Za-z0-9_./+~=-]{8,200}"
 
+# Separator and opening quote of a quoted value; quotes may be escaped (JSON inside a C
+# string literal: \"key\": \"value\").
+_QUOTED_SEP = r"(?P<sep>\\{0,3}[\"']?\s*[:=]\s*)(?P<q>\\{0,3}[\"'])"
+
 # key = "literal" (JSON, YAML, C, shell): the literal must look like a credential.
 _QUOTED_SECRET = re.compile(
-    _KEY % _SECRET_KEY_NAMES + r"(?P<sep>[\"']?\s*[:=]\s*)(?P<q>[\"'])" + _NOT_A_VALUE + r"(?P<value>" + _SECRETISH + r")(?P=q)",
+    _KEY % _SECRET_KEY_NAMES + _QUOTED_SEP + _NOT_A_VALUE + r"(?P<value>" + _SECRETISH + r")(?P=q)",
     re.I,
 )
 # password = "literal": any literal of 3+ characters without spaces.
 _QUOTED_PASSWORD = re.compile(
-    _KEY % _PASSWORD_KEY_NAMES + r"(?P<sep>[\"']?\s*[:=]\s*)(?P<q>[\"'])" + _NOT_A_VALUE + r"(?P<value>[^\"'\s]{3,200})(?P=q)",
+    _KEY % _PASSWORD_KEY_NAMES + _QUOTED_SEP + _NOT_A_VALUE + r"(?P<value>[^\"'\s]{3,200})(?P=q)",
     re.I,
 )
 # key=value without quotes: shell, URL query and config style only (no space before the
@@ -148,7 +156,7 @@ _BARE_SECRET = re.compile(
     re.I,
 )
 _BARE_PASSWORD = re.compile(
-    _KEY % _PASSWORD_KEY_NAMES + r"(?P<sep>=|:[ \t]?)" + _NOT_A_VALUE + r"(?P<value>[^\s\"'&;,()<>{}\[\]]{3,200})(?![^\s\"'&;,()<>{}\[\]])(?![ \t]*[;(])",
+    _KEY % _PASSWORD_KEY_NAMES + r"(?P<sep>=|:[ \t]?)" + _NOT_A_VALUE + r"(?!\\)(?P<value>[^\s\"'&;,()<>{}\[\]]{3,200})(?![^\s\"'&;,()<>{}\[\]])(?![ \t]*[;(])",
     re.I,
 )
 
@@ -156,7 +164,7 @@ _BARE_PASSWORD = re.compile(
 # ("export KEY=...", "token: ...", "secret ..."): judged by its entropy (see _high_entropy).
 _NEAR_WORD = re.compile(
     r"(?P<key>\b[A-Za-z0-9_.-]*?(?:key|token|secret|passw(?:or)?d|passphrase|credential|auth)[A-Za-z0-9_]*)"
-    r"(?P<sep>(?=[\"' \t:=])[\"']?[ \t]{0,3}[:=]?[ \t]{0,3}[\"']?)(?P<value>(?![<$%{])[A-Za-z0-9+/=_.~-]{20,400})(?![A-Za-z0-9+/=_.~-])(?![ \t]*\()",
+    r"(?P<sep>(?=[\\\"' \t:=])\\{0,2}[\"']?[ \t]{0,3}[:=]?[ \t]{0,3}\\{0,2}[\"']?)(?P<value>(?![<$%{])[A-Za-z0-9+/=_.~-]{20,400})(?![A-Za-z0-9+/=_.~-])(?![ \t]*\()",
     re.I,
 )
 MIN_ENTROPY = 3.5

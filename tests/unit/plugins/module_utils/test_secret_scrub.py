@@ -160,7 +160,11 @@ from planted_secrets import ALL_SECRETS, CATALOGUE  # noqa: E402
 
 @pytest.mark.parametrize("kind, text, secrets", CATALOGUE, ids=[entry[0] for entry in CATALOGUE])
 def test_every_planted_kind_is_removed_counted_and_stable(kind, text, secrets):
-    for variant in (text, "+" + text.replace("\n", "\n+"), "build.log: %s; exit 1" % text):
+    # As written, as patch lines, inside a log line, and escaped inside a C or JSON string
+    # (a compiler echoing an #error line; a record or an event holding the text).
+    variants = (text, "+" + text.replace("\n", "\n+"), "build.log: %s; exit 1" % text, "#error " + json.dumps(text),
+                json.dumps({"log": "a\n%s\nb" % text}), json.dumps(json.dumps(text)))
+    for variant in variants:
         cleaned, counts = scrub_text(variant)
         for secret in secrets:
             assert secret not in cleaned, (kind, cleaned)

@@ -73,7 +73,8 @@ CATALOGUE = (
     ("aws secret key", "aws_secret_access_key = %s" % AWS_SECRET, (AWS_SECRET,)),
     ("azure account key", "DefaultEndpointsProtocol=https;AccountName=plant;AccountKey=%s;EndpointSuffix=core.windows.net" % AZURE_KEY, (AZURE_KEY,)),
     ("azure sas", "https://plant.blob.core.windows.net/c/f.tgz?sv=2022-11-02&se=2030-01-01&sp=r&sig=%s" % AZURE_SIG, (AZURE_SIG,)),
-    ("gcp service account key", '{"type": "service_account", "private_key_id": "%s", "private_key": "-----BEGIN PRIVATE KEY-----\\n%s\\n-----END PRIVATE KEY-----\\n"}'
+    ("gcp service account key",
+     '{"type": "service_account", "private_key_id": "%s", "private_key": "-----BEGIN PRIVATE KEY-----\\n%s\\n-----END PRIVATE KEY-----\\n"}'
      % (GCP_KEY_ID, GCP_BODY), (GCP_KEY_ID, GCP_BODY)),
     ("gcp api key", "https://maps.googleapis.com/maps/api/geocode/json?key=%s" % GCP_API, (GCP_API,)),
     ("stripe secret key", 'stripe.api_key = "%s"' % STRIPE_SECRET, (STRIPE_SECRET,)),

@@ -127,9 +127,11 @@ _SECRET_KEY_NAMES = (
     r"|credentials?|token|secret)"
 )
 _PASSWORD_KEY_NAMES = r"(?:password|passwd|passphrase|pass|pwd)"
-# A key is one of the names, optionally prefixed by words joined with '_', '-' or '.'
-# (DB_PASSWORD, aws_secret_access_key, git.token), and not followed by more name.
-_KEY = r"(?P<key>\b(?:[A-Za-z0-9]+[_.-])*%s)(?![A-Za-z0-9_])"
+# A key is one of the names, not inside a longer word but possibly after words joined
+# with '_', '-' or '.' (DB_PASSWORD, aws_secret_access_key, git.token; those words stay
+# outside the match, which keeps the regex linear), and not followed by more name.
+# (The first-letter lookahead only makes the scan faster: every name starts with one.)
+_KEY = r"(?=[acprst])(?<![A-Za-z0-9])(?P<key>%s)(?![A-Za-z0-9_])"
 # Values that are code or configuration words, never credentials.
 _NOT_A_VALUE = r"(?![$%<{(\\])(?!(?:true|false|yes|no|null|none|nil|undefined|required|optional|changeme)\b)"
 # A credential-looking value: 8+ characters with both a letter and a digit.
@@ -163,8 +165,9 @@ _BARE_PASSWORD = re.compile(
 # A long random-looking string right after a word naming a credential
 # ("export KEY=...", "token: ...", "secret ..."): judged by its entropy (see _high_entropy).
 _NEAR_WORD = re.compile(
-    r"(?P<key>\b[A-Za-z0-9_.-]*?(?:key|token|secret|passw(?:or)?d|passphrase|credential|auth)[A-Za-z0-9_]*)"
-    r"(?P<sep>(?=[\\\"' \t:=])\\{0,2}[\"']?[ \t]{0,3}[:=]?[ \t]{0,3}\\{0,2}[\"']?)(?P<value>(?![<$%{])[A-Za-z0-9+/=_.~-]{20,400})(?![A-Za-z0-9+/=_.~-])(?![ \t]*\()",
+    r"(?=[ktspca])(?P<key>(?:key|token|secret|passw(?:or)?d|passphrase|credential|auth)[A-Za-z0-9_]*)"
+    r"(?P<sep>(?=[\\\"' \t:=])\\{0,2}[\"']?[ \t]{0,3}[:=]?[ \t]{0,3}\\{0,2}[\"']?)"
+    r"(?P<value>(?![<$%{])[A-Za-z0-9+/=_.~-]{20,400})(?![A-Za-z0-9+/=_.~-])(?![ \t]*\()",
     re.I,
 )
 MIN_ENTROPY = 3.5

@@ -157,8 +157,9 @@ _BARE_SECRET = re.compile(
     _KEY % _SECRET_KEY_NAMES + r"(?P<sep>=|:[ \t]?)" + _NOT_A_VALUE + r"(?P<value>" + _SECRETISH + r")(?![A-Za-z0-9_./+~=(-])(?![ \t]*[;(])",
     re.I,
 )
+# ("PASS: t/t0001.sh" is a test harness line, not a password.)
 _BARE_PASSWORD = re.compile(
-    _KEY % _PASSWORD_KEY_NAMES + r"(?P<sep>=|:[ \t]?)" + _NOT_A_VALUE + r"(?!\\)(?P<value>[^\s\"'&;,()<>{}\[\]]{3,200})(?![^\s\"'&;,()<>{}\[\]])(?![ \t]*[;(])",
+    r"(?!pass:)" + _KEY % _PASSWORD_KEY_NAMES + r"(?P<sep>=|:[ \t]?)" + _NOT_A_VALUE + r"(?!\\)(?P<value>[^\s\"'&;,()<>{}\[\]]{3,200})(?![^\s\"'&;,()<>{}\[\]])(?![ \t]*[;(])",
     re.I,
 )
 
@@ -294,6 +295,11 @@ _RULES = (
 
 # Every needle of every rule: text without any of them has nothing to scrub.
 _ALL_NEEDLES = tuple(sorted(set(needle for rule in _RULES for needle in rule[1])))
+# Rules whose match can span lines; every other rule works on one line at a time.
+_MULTI_LINE = frozenset((id(_PRIVATE_KEY), id(_NETRC_INLINE), id(_NETRC_LOGIN)))
+# Texts longer than this (logs) are scrubbed line by line: a rule runs only on the lines
+# that hold one of its needles, so a needle on one line does not make it scan the rest.
+_LINE_MODE_CHARS = 16384
 
 
 def empty_counts() -> dict[str, int]:
@@ -313,15 +319,47 @@ def scrub_text(text: str, counts: dict[str, int] | None = None) -> tuple[str, di
     if not text:
         return text, counts
     lower = text.lower()
-    if not any(needle in lower for needle in _ALL_NEEDLES):
+    # Needles are looked for once: placeholders never bring a rule anything to replace.
+    present = frozenset(needle for needle in _ALL_NEEDLES if needle in lower)
+    if not present:
         return text, counts
+    # (str.lower keeps the length of nearly every text; line mode needs equal offsets.)
+    by_line = len(text) > _LINE_MODE_CHARS and len(lower) == len(text)
     for kind, needles, pattern, replacement in _RULES:
-        if any(needle in lower for needle in needles):
-            new = pattern.sub(_counting(kind, replacement, counts), text)
-            if new is not text and new != text:
-                text = new
-                lower = text.lower()
+        if present.isdisjoint(needles):
+            continue
+        substitute = _counting(kind, replacement, counts)
+        if by_line and id(pattern) not in _MULTI_LINE:
+            new = _sub_lines(text, lower, needles, pattern, substitute)
+        else:
+            new = pattern.sub(substitute, text)
+        if new != text:
+            text = new
+            lower = text.lower()
+            by_line = by_line and len(lower) == len(text)
     return text, counts
+
+
+def _sub_lines(text: str, lower: str, needles, pattern, substitute) -> str:
+    # pattern.sub on each line that holds a needle, the other lines untouched.
+    starts = set()
+    for needle in needles:
+        at = lower.find(needle)
+        while at >= 0:
+            start = lower.rfind("\n", 0, at) + 1
+            starts.add(start)
+            end = lower.find("\n", at)
+            at = lower.find(needle, end) if end >= 0 else -1
+    pieces = []
+    done = 0
+    for start in sorted(starts):
+        end = text.find("\n", start)
+        end = len(text) if end < 0 else end
+        pieces.append(text[done:start])
+        pieces.append(pattern.sub(substitute, text[start:end]))
+        done = end
+    pieces.append(text[done:])
+    return "".join(pieces)
 
 
 def _counting(kind: str, replacement, counts: dict[str, int]):

@@ -245,3 +245,28 @@ def test_scrub_file_removes_a_key_block_across_chunk_boundaries(tmp_path, monkey
     before = log.stat().st_mtime_ns
     assert sum(secret_scrub.scrub_file(str(log)).values()) == 0
     assert log.stat().st_mtime_ns == before and log.read_bytes() == data
+
+
+def test_build_log_lines_stay_as_they_are():
+    # Test-harness and make output that names passes and keys (scrub_file runs on whole logs).
+    lines = [
+        "PASS: t/t4071-wait4.sh 4071 - wait4 works",
+        "XPASS: tests/regex.sh",
+        "FAIL: sk_count_high (expected 3, got 2)",
+        "checking for pthread_key_create... yes",
+        "make[2]: Entering directory '/build/strkit-1.2/src'",
+        "src/hash.c:12:5: error: implicit declaration of function 'strlcpy'",
+    ]
+    text = "\n".join(lines) + "\n"
+    assert scrub_text(text) == (text, empty_counts())
+
+
+def test_long_texts_scrubbed_line_by_line_give_what_short_ones_give():
+    filler = "".join("src/x%d.c:%d:1: warning: unused variable 'n' [-Wunused-variable]\n" % (i, i) for i in range(300))
+    parts = [filler + text + "\n" for _, text, _ in CATALOGUE]
+    long_text = "".join(parts)
+    assert len(long_text) > secret_scrub._LINE_MODE_CHARS
+    cleaned, counts = scrub_text(long_text)
+    assert cleaned == "".join(scrub_text(part)[0] for part in parts)
+    assert [secret for secret in ALL_SECRETS if secret in cleaned] == []
+    assert sum(counts.values()) >= len(CATALOGUE)

@@ -252,6 +252,7 @@ ALLOWED_ENV_NAMES = frozenset((
     "CC", "CXX", "CPP", "LD", "AR", "AS", "NM", "RANLIB", "STRIP", "M4", "MAKE", "MAKEFLAGS",
     "CFLAGS", "CXXFLAGS", "CPPFLAGS", "LDFLAGS", "LIBS",
     "http_proxy", "https_proxy", "no_proxy", "HTTP_PROXY", "HTTPS_PROXY", "NO_PROXY",
+    "SSL_CERT_FILE", "SSL_CERT_DIR", "CURL_CA_BUNDLE", "GIT_SSL_CAINFO", "PERL5LIB",
 ))
 ALLOWED_ENV_PREFIXES = ("LC_", "ZOPEN_", "_TAG_REDIR_", "_BPXK_", "_BPX_", "_CEE_")
 

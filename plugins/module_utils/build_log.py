@@ -344,24 +344,6 @@ def _clean(text: str) -> str:
     return _CONTROL.sub("?", text)
 
 
-# Substrings of everything scrub_text replaces (URL credentials, tokens, passwords,
-# keys, addresses, home directories): a message without any of them skips it.
-_SECRET_HINTS = (
-    "://", "@", "/home/", "/u/", "/users/", "/export/home", "\\users\\", "documents and settings", "key", "token", "secret",
-    "pass", "pwd", "auth", "bearer", "private", "ghp_", "gho_", "ghu_", "ghs_", "ghr_", "github_pat_", "xox", "glpat-", "aiza",
-    "sk-", "akia", "asia", "agpa", "aida", "aroa", "anpa", "anva", "aipa",
-)
-
-
-def _scrub(text: str | None) -> str | None:
-    if text:
-        lowered = text.lower()
-        for hint in _SECRET_HINTS:
-            if hint in lowered:
-                return scrub_text(text)[0]
-    return text
-
-
 class BuildLogReader(object):
     """Streams one log: ``diagnostics(handle)`` yields diagnostics; afterwards the
     attributes ``encoding``, ``lines``, ``bytes_read``, ``binary`` and ``warnings``
@@ -778,12 +760,12 @@ class BuildLogReader(object):
             if severity in ("error", "fatal"):
                 self._last_error_category = category
         diagnostic = dict(
-            file=_scrub(found["file"]),
+            file=found["file"],
             line=found["line"],
             column=found["column"],
             severity=severity,
             code=found["code"],
-            message=_scrub(message),
+            message=message,
             category=category if category in CATEGORIES else "other",
             follow_up=bool(follow_up),
             phase=self._resolve_phase(found, probe),
@@ -903,6 +885,10 @@ def parse_log(src: str | None = None, content: str | bytes | None = None, encodi
         else:
             counts[diagnostic["category"]] = counts.get(diagnostic["category"], 0) + 1
         if max_diagnostics is None or len(diagnostics) < max_diagnostics:
+            # What parse_log returns leaves the build host (a module result): scrubbed
+            # here. iter_diagnostics (patch_replay) reads logs build_profile scrubbed.
+            diagnostic["file"] = scrub_text(diagnostic["file"])[0] if diagnostic["file"] else diagnostic["file"]
+            diagnostic["message"] = scrub_text(diagnostic["message"])[0]
             diagnostics.append(diagnostic)
     return {
         "diagnostics": diagnostics,

@@ -23,6 +23,12 @@ Every command runs from an argument list. The buildenv-driven commands are a fix
 buildenv or a port name is ever pasted into shell text. Each command runs in its
 own process group, killed as a whole when the build's time is up.
 
+Builds get a clean environment (``base_environment``): only the allow-listed variables
+of the host (locale, PATH, z/OS runtime settings, compiler settings, ZOPEN_*) plus the
+harvest's own settings and ``harvest_build_env``; tokens the operator exported never
+reach a build or its log. Every log is scrubbed (secret_scrub.scrub_file) as soon as
+its command ends, before anything parses or fetches it.
+
 Standard library only: this runs on build hosts, z/OS included (Python 3.9 and later).
 """
 
@@ -39,6 +45,7 @@ from dataclasses import dataclass, field
 from ansible_collections.autoport.zos.plugins.module_utils import process_tree
 from ansible_collections.autoport.zos.plugins.module_utils.atomic_file import OutputError, publish_copy, write_if_changed
 from ansible_collections.autoport.zos.plugins.module_utils.file_tree import inside
+from ansible_collections.autoport.zos.plugins.module_utils.secret_scrub import scrub_file
 
 PHASES = ("bootstrap", "configure", "build", "check")
 
@@ -190,7 +197,19 @@ def stop_leftovers(child: subprocess.Popen, env: dict, grace: float) -> None:
         process_tree.stop(pgids={child.pid}, markers=((process_tree.BUILD_MARKER, token),), grace=grace)
 
 
-def run_logged(argv: list, cwd: str, env: dict, log_path: str, deadline: float | None, on_start=None) -> tuple:
+def run_logged(argv: list, cwd: str, env: dict, log_path: str, deadline: float | None, on_start=None, redact=()) -> tuple:
+    """Run argv with stdout and stderr into log_path, in a new process group, and scrub
+    the log (secret_scrub.scrub_file, plus the literal ``redact`` values) once the
+    command has ended.
+    """
+    try:
+        return _run_into_log(argv, cwd, env, log_path, deadline, on_start)
+    finally:
+        if os.path.isfile(log_path):
+            scrub_file(log_path, literals=redact)
+
+
+def _run_into_log(argv: list, cwd: str, env: dict, log_path: str, deadline: float | None, on_start=None) -> tuple:
     """Run argv with stdout and stderr into log_path, in a new process group.
 
     ``deadline`` is a time.monotonic() value; past it the whole group is killed and
@@ -245,6 +264,36 @@ def run_logged(argv: list, cwd: str, env: dict, log_path: str, deadline: float |
 
 # ---------------------------------------------------------------------------
 # Environment shared by both profiles.
+
+# Host variables a build may see. Everything else (tokens, passwords, cloud and
+# registry credentials the operator exported) is left out; add what a port needs
+# through harvest_build_env.
+ALLOWED_ENV_NAMES = frozenset((
+    "PATH", "HOME", "USER", "LOGNAME", "SHELL", "LANG", "LANGUAGE", "TZ", "TMPDIR", "TERM",
+    "LIBPATH", "LD_LIBRARY_PATH", "STEPLIB", "MANPATH", "PKG_CONFIG_PATH", "ACLOCAL_PATH", "PYTHONPATH", "PYTHONHOME", "JAVA_HOME",
+    "ZOAU_HOME", "_BPXK_AUTOCVT", "_CEE_RUNOPTS", "_ENCODE_FILE_NEW", "_ENCODE_FILE_EXISTING",
+    "CC", "CXX", "CPP", "LD", "AR", "AS", "NM", "RANLIB", "STRIP", "M4", "MAKE", "MAKEFLAGS",
+    "CFLAGS", "CXXFLAGS", "CPPFLAGS", "LDFLAGS", "LIBS",
+    "http_proxy", "https_proxy", "no_proxy", "HTTP_PROXY", "HTTPS_PROXY", "NO_PROXY",
+    "SSL_CERT_FILE", "SSL_CERT_DIR", "CURL_CA_BUNDLE", "GIT_SSL_CAINFO", "PERL5LIB",
+))
+ALLOWED_ENV_PREFIXES = ("LC_", "ZOPEN_", "_TAG_REDIR_", "_BPXK_", "_BPX_", "_CEE_")
+
+
+# harvest_build_env variables whose values are removed from build logs word for word,
+# whatever they look like: their names say they are credentials.
+_SECRET_NAME = re.compile(r"TOKEN|SECRET|PASS|PWD|KEY|AUTH|CRED|SIG", re.I)
+
+
+def secret_values(env: dict) -> tuple:
+    """Values of the variables of ``env`` (harvest_build_env) named like credentials."""
+    return tuple(sorted(set(str(value) for name, value in (env or {}).items() if _SECRET_NAME.search(str(name)) and len(str(value)) >= 4)))
+
+
+def base_environment(environ: dict | None = None) -> dict:
+    """The allow-listed part of the host environment (``os.environ`` by default)."""
+    source = os.environ if environ is None else environ
+    return dict((name, value) for name, value in source.items() if name in ALLOWED_ENV_NAMES or name.startswith(ALLOWED_ENV_PREFIXES))
 
 
 def _words(value: str | None) -> str:
@@ -303,7 +352,7 @@ class PosixProfile(_Profile):
 
     def environment(self) -> dict:
         be = self.buildenv
-        env = dict(os.environ)
+        env = base_environment()
         install_dir = os.path.join(os.path.dirname(self.root), "install")
         cflags = self.cflags if self.cflags is not None else DEFAULT_POSIX_CFLAGS
         env.update(
@@ -380,7 +429,8 @@ class PosixProfile(_Profile):
             begin = time.monotonic()
             if getattr(self, "on_phase", None) is not None:
                 self.on_phase(phase)
-            code, timed_out = run_logged(["/bin/sh", "-c", _POSIX_SCRIPTS[script_name]], cwd, env, log_path, deadline, on_start)
+            code, timed_out = run_logged(["/bin/sh", "-c", _POSIX_SCRIPTS[script_name]], cwd, env, log_path, deadline, on_start,
+                                         redact=secret_values(self.extra_env))
             outcome = PhaseResult(phase, "ok", code, log_path, time.monotonic() - begin)
             result.phases.append(outcome)
             if timed_out:
@@ -425,7 +475,7 @@ class ZopenProfile(_Profile):
 
     def environment(self, tmpdir: str | None = None) -> dict:
         """The environment of one ``zopen build``; ``tmpdir`` is that build's own TMPDIR."""
-        env = dict(os.environ)
+        env = base_environment()
         env.setdefault("LC_ALL", "C")
         env.pop("AUTOPORT_EXTRA_CFLAGS", None)
         env.update(
@@ -517,7 +567,7 @@ class ZopenProfile(_Profile):
         # move and re-link files under the host's $ZOPEN_PKGINSTALL).
         argv = [self.zopen_command, "build", "-v", "--no-set-active", "-e", "./%s" % ZOPEN_ENV_FILE]
         try:
-            code, timed_out = run_logged(argv, self.root, env, driver_log, deadline, on_start)
+            code, timed_out = run_logged(argv, self.root, env, driver_log, deadline, on_start, redact=secret_values(self.extra_env))
         except BuildProfileError as exc:
             raise BuildProfileError("cannot run zopen build (%s): %s" % (self.zopen_command, exc))
         finally:
@@ -534,6 +584,7 @@ class ZopenProfile(_Profile):
                 publish_copy(logs[phase], kept)
             except OutputError as exc:
                 raise BuildProfileError(str(exc))
+            scrub_file(kept, literals=secret_values(self.extra_env))
             result.phases.append(PhaseResult(phase, "ok", None, kept))
             last = result.phases[-1]
         result.phases.append(PhaseResult("zopen", "ok", code, driver_log))
@@ -567,7 +618,7 @@ def toolchain_label(profile: str, env: dict | None = None, buildenv: dict | None
     build's log); without it, CC of the environment (posix profile). A compiler that
     cannot be asked for its version is named by its program name.
     """
-    environ = dict(os.environ)
+    environ = base_environment()
     environ.update(env or {})
     words = (compiler or environ.get("CC") or "cc").split()
     if not words:

@@ -37,7 +37,7 @@ from ansible_collections.autoport.zos.plugins.module_utils.curate_report import 
     render_markdown,
 )
 from ansible_collections.autoport.zos.plugins.module_utils.fix_text import SYSTEM_PROMPT, alpaca_example, messages_example
-from ansible_collections.autoport.zos.plugins.module_utils.secret_scrub import add_counts, empty_counts, scrub_record, scrub_text
+from ansible_collections.autoport.zos.plugins.module_utils.secret_scrub import add_counts, empty_counts, scrub_text
 
 try:
     import jsonschema
@@ -210,7 +210,7 @@ def load_records(paths: list[str], scrub_counts: dict[str, int] | None = None) -
                 continue
             value = line.value
             # Scrub before anything else looks at the record, the validator included.
-            cleaned, counts = scrub_record(value)
+            cleaned, counts = record_api.scrub_record(value)
             add_counts(scrub_counts, counts)
             problems = _schema_problems(cleaned)
             if problems:

@@ -17,6 +17,7 @@ import re
 from dataclasses import dataclass, field
 
 from ansible_collections.autoport.zos.plugins.module_utils.record import MAX_CODE_CHARS, clip
+from ansible_collections.autoport.zos.plugins.module_utils.secret_scrub import scrub_text
 
 # Real port patches are at most a few hundred KiB; refuse anything far bigger.
 MAX_PATCH_BYTES = 32 * 1024 * 1024
@@ -41,6 +42,12 @@ _GIT_HEADER_KEYS = (
     "index ",
 )
 _C_ESCAPES = {"a": "\a", "b": "\b", "f": "\f", "n": "\n", "r": "\r", "t": "\t", "v": "\v", "\\": "\\", '"': '"'}
+
+
+def _shown(path: str | None) -> str:
+    """A path from a patch as messages show it: scrubbed and bounded. Messages name the
+    patch file and line number of a problem and never quote the text of a patch line."""
+    return scrub_text(path or "")[0][:200]
 
 
 class PatchReadError(Exception):
@@ -321,7 +328,7 @@ class _Parser(object):
                 break
             self._hunk(fp, match, line)
         if not fp.hunks:
-            raise PatchReadError(self.name, "line %d: file section for %s has no hunks (truncated?)" % (self.pos, fp.new_path or fp.old_path))
+            raise PatchReadError(self.name, "line %d: file section for %s has no hunks (truncated?)" % (self.pos, _shown(fp.new_path or fp.old_path)))
         self._finish(fp)
 
     def _hunk(self, fp: FilePatch, match, header: str) -> None:
@@ -342,7 +349,7 @@ class _Parser(object):
                 raise PatchReadError(
                     self.name,
                     "hunk %d of %s (line %d) is truncated: %d old and %d new lines missing at end of file"
-                    % (hunk.index, fp.new_path or fp.old_path, header_line, old_left, new_left),
+                    % (hunk.index, _shown(fp.new_path or fp.old_path), header_line, old_left, new_left),
                 )
             line = lines[self.pos]
             kind = line[:1]
@@ -361,14 +368,14 @@ class _Parser(object):
             else:
                 raise PatchReadError(
                     self.name,
-                    "hunk %d of %s (line %d) is truncated or malformed: line %d %r is not part of a hunk body, %d old and %d new lines still expected"
-                    % (hunk.index, fp.new_path or fp.old_path, header_line, self.pos + 1, line[:60], max(old_left, 0), max(new_left, 0)),
+                    "hunk %d of %s (line %d) is truncated or malformed: line %d is not part of a hunk body, %d old and %d new lines still expected"
+                    % (hunk.index, _shown(fp.new_path or fp.old_path), header_line, self.pos + 1, max(old_left, 0), max(new_left, 0)),
                 )
             if old_left < 0 or new_left < 0:
                 raise PatchReadError(
                     self.name,
                     "hunk %d of %s (line %d): body does not match its header %s"
-                    % (hunk.index, fp.new_path or fp.old_path, header_line, header.split(" @@")[0] + " @@"),
+                    % (hunk.index, _shown(fp.new_path or fp.old_path), header_line, header.split(" @@")[0] + " @@"),
                 )
             hunk.lines.append(line)
             self.pos += 1
@@ -381,7 +388,7 @@ class _Parser(object):
     def _finish(self, fp: FilePatch) -> None:
         fp.path = fp.new_path or fp.old_path or ""
         if not fp.path:
-            raise PatchReadError(self.name, "file section with no usable file name (%s)" % (fp.header_lines[0] if fp.header_lines else "?"))
+            raise PatchReadError(self.name, "file section before line %d has no usable file name" % (self.pos + 1))
         self.files.append(fp)
 
 
@@ -428,14 +435,14 @@ def _path_problem(name: str | None) -> str | None:
     if name is None:
         return None
     if name.startswith("/") or re.match(r"^[A-Za-z]:[\\/]", name) or name.startswith("\\"):
-        return "absolute path %r" % name
+        return "absolute path %r" % _shown(name)
     parts = re.split(r"[\\/]+", name)
     if ".." in parts:
-        return "path %r escapes the source tree (..)" % name
+        return "path %r escapes the source tree (..)" % _shown(name)
     if any(ord(char) < 32 for char in name):
-        return "path %r contains control characters" % name
+        return "path %r contains control characters" % _shown(name)
     if name.strip() in ("", "."):
-        return "empty path %r" % name
+        return "empty path %r" % _shown(name)
     return None
 
 

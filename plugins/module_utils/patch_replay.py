@@ -59,7 +59,6 @@ from ansible_collections.autoport.zos.plugins.module_utils import replay_lock
 from ansible_collections.autoport.zos.plugins.module_utils import static_mine
 from ansible_collections.autoport.zos.plugins.module_utils.atomic_file import OutputError, write_if_changed
 from ansible_collections.autoport.zos.plugins.module_utils.record import RecordError, RecordWriter, existing_ids, make_record
-from ansible_collections.autoport.zos.plugins.module_utils.secret_scrub import scrub_text
 
 STRATEGIES = ("leave_one_out", "cumulative")
 PROFILES = ("posix", "zopen")
@@ -277,7 +276,8 @@ def _relative_error(text: str, roots: list) -> str:
     for root in roots:
         if root:
             text = text.replace(root.rstrip(os.sep) + os.sep, "").replace(root, ".")
-    return scrub_text(text)[0]
+    # Scrubbed where it matters: the log it came from (build_profile) and make_record.
+    return text
 
 
 # ---------------------------------------------------------------------------
@@ -866,7 +866,7 @@ class _Harvest(object):
     # -- setup ---------------------------------------------------------------
 
     def _git_env(self) -> dict:
-        env = dict(os.environ)
+        env = build_profile.base_environment()
         env.update(_GIT_IDENTITY)
         home = os.path.join(self.work, "home")
         env.update({"HOME": home, "GIT_CONFIG_NOSYSTEM": "1", "LC_ALL": "C", "GIT_TERMINAL_PROMPT": "0", "XDG_CONFIG_HOME": home})
@@ -1370,14 +1370,13 @@ class _Harvest(object):
             if outcome in ("fixed", "no-effect", "timeout") and patch.parsed is not None:
                 try:
                     static = static_mine.records_for_patch(
-                        patch.parsed, self.opts["port"], patch.name, common["toolchain"], common["build_line"], common["port_commit"])
+                        patch.parsed, self.opts["port"], patch.name, common["toolchain"], common["build_line"], common["port_commit"],
+                        system=self.opts.get("system"))
                 except RecordError as exc:
                     static = []
                     self.warnings.append("%s: cannot make a static record: %s" % (patch.name, exc))
                 for record in static:
                     if (record["file"], record["hunk"]) not in used:
-                        if self.opts.get("system"):
-                            record = make_record(**dict({k: v for k, v in record.items() if k != "id"}, system=self.opts["system"]))
                         made.append(record)
             records.extend(made)
             summary.append({

@@ -3,6 +3,11 @@
 # Apache License 2.0 (see LICENSE)
 """The fix record: schema, stable id, validation and an append-only JSONL writer.
 
+A record is scrubbed (secret_scrub) and validated exactly twice on its way to the
+taxonomy (docs/architecture.md): by ``make_record`` where it is made (patch_replay,
+static mining) and by ``scrub_record`` + validation where outside records enter
+(dataset_curate). Nothing else scrubs or validates it again.
+
 Standard library only: this runs on build hosts, z/OS included (IBM Python 3.12).
 """
 
@@ -13,6 +18,7 @@ import json
 import os
 
 from ansible_collections.autoport.zos.plugins.module_utils import jsonl
+from ansible_collections.autoport.zos.plugins.module_utils.secret_scrub import empty_counts, scrub_value
 
 CATEGORIES = (
     "missing-header",
@@ -206,11 +212,33 @@ def clip(text, limit):
     return text[: max(0, limit - len(marker))] + marker
 
 
-def make_record(**fields):
-    """Build a record from its fields: clip the long ones, fill defaults and the id, validate.
+class Record(dict):
+    """A record made by ``make_record``: scrubbed and valid when made. ``made`` is its
+    JSON line at that moment, so ``RecordWriter`` can tell whether it changed since
+    (and validates again only then)."""
 
-    Raises RecordError naming every problem when the result does not match the schema.
+    __slots__ = ("made",)
+
+
+def _line(record):
+    return json.dumps(record, ensure_ascii=False, sort_keys=True)
+
+
+def _clip_fields(record):
+    # A placeholder can be longer than what it replaced: clip after scrubbing.
+    for name, limit in (("wrong_code", MAX_CODE_CHARS), ("correct_code", MAX_CODE_CHARS), ("error", MAX_ERROR_CHARS), ("patch", MAX_PATCH_CHARS)):
+        if isinstance(record.get(name), str) and len(record[name]) > limit:
+            record[name] = clip(record[name], limit)
+
+
+def make_record(counts=None, **fields):
+    """Build a record from its fields: scrub every string, clip the long ones, fill
+    defaults and the id, validate. The one place a new record is scrubbed and validated.
+
+    ``counts`` (optional dict) is increased by the scrub replacements per kind. Raises
+    RecordError naming every problem when the result does not match the schema.
     """
+    fields = scrub_value(fields, empty_counts() if counts is None else counts)[0]
     record = {
         "wrong_code": "",
         "error": "",
@@ -222,14 +250,35 @@ def make_record(**fields):
         "toolchain": "unknown",
     }
     record.update(fields)
-    for name, limit in (("wrong_code", MAX_CODE_CHARS), ("correct_code", MAX_CODE_CHARS), ("error", MAX_ERROR_CHARS), ("patch", MAX_PATCH_CHARS)):
-        if isinstance(record.get(name), str):
-            record[name] = clip(record[name], limit)
+    _clip_fields(record)
     record["id"] = record_id(record)
     problems = validate_record(record)
     if problems:
         raise RecordError("; ".join(problems))
-    return record
+    made = Record(record)
+    made.made = _line(made)
+    return made
+
+
+def scrub_record(record, recompute_id=True):
+    """Scrub every string field of a record from outside (dataset_curate's input) and give
+    it a fresh id; returns (record, counts). Validation is the caller's next step.
+
+    The id is a hash of fields that may have held a secret, so it is recomputed from the
+    cleaned fields; ids inside ``seen_in`` cannot be recomputed here and are dropped
+    (port and patch file stay).
+    """
+    cleaned, counts = scrub_value(record)
+    if not isinstance(cleaned, dict):
+        return cleaned, counts
+    if isinstance(cleaned.get("seen_in"), list):
+        cleaned["seen_in"] = [
+            dict((key, value) for key, value in entry.items() if key != "id") if isinstance(entry, dict) else entry for entry in cleaned["seen_in"]
+        ]
+    _clip_fields(cleaned)
+    if recompute_id:
+        cleaned["id"] = record_id(cleaned)
+    return cleaned, counts
 
 
 def read_records(path):
@@ -301,13 +350,19 @@ class RecordWriter(object):
             handle.truncate(position)
 
     def write(self, record):
-        """Append one record; returns False (and writes nothing) when its id is already there."""
-        problems = validate_record(record)
-        if problems:
-            raise RecordError("record %s: %s" % (record.get("id", "?"), "; ".join(problems)))
+        """Append one record; returns False (and writes nothing) when its id is already there.
+
+        A record as ``make_record`` made it was validated there and is not validated
+        again; any other dict (or a made record changed since) is validated here.
+        """
+        line = _line(record)
+        if not (isinstance(record, Record) and getattr(record, "made", None) == line):
+            problems = validate_record(record)
+            if problems:
+                raise RecordError("record %s: %s" % (record.get("id", "?"), "; ".join(problems)))
         if record["id"] in self.ids:
             return False
-        self._handle.write(json.dumps(record, ensure_ascii=False, sort_keys=True) + "\n")
+        self._handle.write(line + "\n")
         self._handle.flush()
         os.fsync(self._handle.fileno())
         self.ids.add(record["id"])

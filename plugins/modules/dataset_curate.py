@@ -154,7 +154,7 @@ scrubbed:
   description: Secrets and personal data replaced, by kind (never the values).
   returned: always
   type: dict
-  sample: {"private_key": 0, "password": 2, "token": 1, "email": 4, "name": 1, "home_path": 3}
+  sample: {"private_key": 0, "password": 2, "token": 1, "user": 0, "email": 4, "name": 1, "home_path": 3}
 rejected_by_kind:
   description: Rejected lines by reason.
   returned: always

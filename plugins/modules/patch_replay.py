@@ -105,7 +105,12 @@ options:
       - Never passed to the C(zopen) profile (it compiles with the host's zopen compiler flags); a value given there is ignored with a warning.
     type: str
   env:
-    description: Extra environment variables for the builds (for example C(CC), C(PATH)).
+    description:
+      - Extra environment variables for the builds (for example C(CC), C(PATH), or a token a build needs).
+      - Builds do not inherit the host environment; they get an allow-list of it (C(PATH), C(HOME), C(LANG), C(LC_*),
+        C(TMPDIR), z/OS runtime variables such as C(_BPXK_AUTOCVT), C(_CEE_RUNOPTS), C(_TAG_REDIR_*), C(ZOPEN_*),
+        compiler variables such as C(CC) and C(CFLAGS), proxies) plus these variables.
+      - The values are treated as secrets (C(no_log)) and masked wherever they appear in the module result.
     type: dict
     default: {}
   toolchain:
@@ -326,7 +331,7 @@ def argument_spec():
         source=dict(type="str"),
         build_timeout=dict(type="int", default=3600),
         cflags=dict(type="str"),
-        env=dict(type="dict", default={}),
+        env=dict(type="dict", default={}, no_log=True),
         toolchain=dict(type="str"),
         system=dict(type="dict"),
         zopen_command=dict(type="str", default="zopen"),

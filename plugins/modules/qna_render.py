@@ -227,6 +227,7 @@ rejected_lines:
   description:
     - The lines of I(src) that were left out, each with its line number, kind and reason
       (the first 100; the line's text is never quoted). The other lines are still rendered.
+    - I(src) is dataset_curate's output, scrubbed and validated there; this is a shape check, not a second validation.
   returned: always
   type: list
   elements: dict

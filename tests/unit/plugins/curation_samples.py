@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import difflib
 
-from ansible_collections.autoport.zos.plugins.module_utils.record import make_record
+from ansible_collections.autoport.zos.plugins.module_utils.record import make_record, record_id
 
 PORTS = ("curlport", "gitport", "bashport", "makeport", "zlibport", "opensslport", "grepport", "sedport", "lessport", "m4port")
 
@@ -21,9 +21,13 @@ def unified_patch(path: str, before: str, after: str) -> str:
     return "".join(lines)
 
 
-def _record(category, port, path, before, after, error="", phase="build", toolchain="clang", provenance=None, hunk=1, patch_dir="stable-patches", **extra):
+def _record(category, port, path, before, after, error="", phase="build", toolchain="clang", provenance=None, hunk=1, patch_dir="stable-patches",
+            outside=False, **extra):
     provenance = provenance or ("build" if error else "static")
-    return make_record(
+    # outside=True: a record as a third party could write it, never scrubbed (the
+    # planted-secret tests); otherwise made by make_record like the harvest's.
+    make = _outside_record if outside else make_record
+    return make(
         port=port,
         patch_file="%s/%s.patch" % (patch_dir, path.replace("/", "_")),
         file=path,
@@ -39,6 +43,12 @@ def _record(category, port, path, before, after, error="", phase="build", toolch
         port_commit="0123456789abcdef0123456789abcdef01234567",
         **extra,
     )
+
+
+def _outside_record(**fields):
+    record = dict({"build_line": None}, **fields)
+    record["id"] = record_id(record)
+    return record
 
 
 def _missing_header(i, port):

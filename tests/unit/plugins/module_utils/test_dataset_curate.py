@@ -295,8 +295,9 @@ def test_planted_secrets_never_reach_any_output(tmp_path):
             "make: *** [fetch] Error 128 (token=%s) in /home/%s/curlport" % (GITHUB_TOKEN, HOME_USER),
             phase="build",
             toolchain="make",
+            outside=True,
         ),
-        samples._record("other", "gitport", "certs/server.key", "", key, phase="runtime"),
+        samples._record("other", "gitport", "certs/server.key", "", key, phase="runtime", outside=True),
         # An invalid record with secrets: rejected.jsonl must be clean too.
         dict(samples._runtime(0, "bashport"), error_category="made-up", error="/Users/%s/src token=%s" % (HOME_USER, GITHUB_TOKEN)),
     ]

@@ -431,3 +431,22 @@ def test_corpus_hunk_patch_text_applies_with_git_apply_check(corpus_ports, tmp_p
     (tmp_path / "one.patch").write_bytes(hunk_patch_text(fp, hunk).encode("utf-8"))
     result = subprocess.run(["git", "apply", "--check", "--directory=wrong", "one.patch"], cwd=str(tmp_path), stderr=subprocess.PIPE, check=False)
     assert result.returncode != 0
+
+
+def test_messages_name_the_line_and_never_quote_it():
+    secret = "ghp_" + "Pl4nted0GithubClassicTok3nAbCdEf012345"
+    data = ("--- a/src/a.c\n+++ b/src/a.c\n@@ -1,3 +1,3 @@\n int a;\n-int b;\nTOKEN=%s not a hunk line\n" % secret).encode()
+    with pytest.raises(patch_read.PatchReadError) as info:
+        patch_read.parse_patch(data, "ports/x/bad.patch")
+    message = str(info.value)
+    assert "bad.patch" in message and "line 6" in message
+    assert secret not in message and "not a hunk line" not in message
+
+
+def test_unsafe_paths_are_named_scrubbed():
+    secret = "ghp_" + "Pl4nted0GithubClassicTok3nAbCdEf012345"
+    data = ("--- a/../%s/x.c\n+++ b/../%s/x.c\n@@ -1 +1 @@\n-a\n+b\n" % (secret, secret)).encode()
+    patch = patch_read.parse_patch(data, "p.patch")
+    with pytest.raises(patch_read.PatchReadError) as info:
+        patch_read.check_paths(patch)
+    assert "escapes the source tree" in str(info.value) and secret not in str(info.value)

@@ -1,9 +1,15 @@
 from __future__ import annotations
 
+import json
+import sys
+from pathlib import Path
+
 import pytest
 
 from ansible_collections.autoport.zos.plugins.module_utils import record as rec
-from ansible_collections.autoport.zos.plugins.module_utils.secret_scrub import SCRUB_KINDS, scrub_record, scrub_text, scrub_value
+from ansible_collections.autoport.zos.plugins.module_utils.record import scrub_record
+from ansible_collections.autoport.zos.plugins.module_utils import secret_scrub
+from ansible_collections.autoport.zos.plugins.module_utils.secret_scrub import SCRUB_KINDS, empty_counts, scrub_text, scrub_value
 
 GITHUB_TOKEN = "ghp_" + "A1b2C3d4E5f6G7h8I9j0K1l2M3n4O5p6Q7r8"
 FINE_GRAINED = "github_pat_" + "11ABCDEFG0123456789_abcdefghijklmnopqrstuvwxyz"
@@ -99,7 +105,10 @@ def _record(**over):
         patch="--- a/lib/url.c\n+++ b/lib/url.c\n@@ -1 +1,2 @@\n+#define X 1\n int a = X;\n",
     )
     fields.update(over)
-    return rec.make_record(**fields)
+    # A record from outside (curate's input): never scrubbed, so built without make_record.
+    record = dict(fields, port_commit=None)
+    record["id"] = rec.record_id(record)
+    return record
 
 
 def test_scrub_record_recomputes_the_id_from_clean_fields():
@@ -138,3 +147,126 @@ def test_huge_text_is_scrubbed_in_reasonable_work():
     cleaned, counts = scrub_text(blob)
     assert counts["private_key"] == 1  # the first unterminated block runs to the end
     assert len(cleaned) < len(blob)
+
+
+# ---------------------------------------------------------------------------
+# Every kind of the planted-secret catalogue (tests/planted_secrets.py)
+
+_HERE = Path(__file__).resolve()
+if str(_HERE.parents[3]) not in sys.path:
+    sys.path.insert(0, str(_HERE.parents[3]))
+from planted_secrets import ALL_SECRETS, CATALOGUE  # noqa: E402
+
+
+@pytest.mark.parametrize("kind, text, secrets", CATALOGUE, ids=[entry[0] for entry in CATALOGUE])
+def test_every_planted_kind_is_removed_counted_and_stable(kind, text, secrets):
+    # As written, as patch lines, inside a log line, and escaped inside a C or JSON string
+    # (a compiler echoing an #error line; a record or an event holding the text).
+    variants = (text, "+" + text.replace("\n", "\n+"), "build.log: %s; exit 1" % text, "#error " + json.dumps(text),
+                json.dumps({"log": "a\n%s\nb" % text}), json.dumps(json.dumps(text)))
+    for variant in variants:
+        cleaned, counts = scrub_text(variant)
+        for secret in secrets:
+            assert secret not in cleaned, (kind, cleaned)
+        assert sum(counts.values()) >= 1
+        again, more = scrub_text(cleaned)
+        assert again == cleaned and sum(more.values()) == 0
+
+
+def test_the_whole_catalogue_in_one_text_leaves_nothing():
+    text = "\n".join(entry[1] for entry in CATALOGUE)
+    cleaned = scrub_text(text)[0]
+    assert [secret for secret in ALL_SECRETS if secret in cleaned] == []
+
+
+@pytest.mark.parametrize(
+    "code",
+    [
+        "priv_key = EC_KEY_get0_private_key(eckey);",
+        "pubkey = EC_KEY_get0_public_key(eckey);",
+        "docker run -u 1000:1000 image",
+        "cc -u __start_main -o prog main.o",
+        "echo $TOKEN | docker login --password-stdin",
+        " * The password is checked by the caller.",
+        "key = lookup_key_in_hash_table_2(table, name);",
+        "token_len = strlen(token_start_pointer_value_1);",
+        "export PKG_CONFIG_PATH=/usr/lib/x86_64-linux-gnu/pkgconfig",
+        "key: lib/x86_64-linux-gnu/libcrypto.so.3",
+        "ERROR CCN3045 ./../../c/jwk.c:214   Undeclared identifier HTTP_CLIENT_EWOULDBLOCK.",
+        "//SYSIN DD *",
+        "USER=$(id -un)",
+        "LOGON PROC",
+    ],
+)
+def test_more_code_that_only_looks_like_a_secret_is_left_alone(code):
+    cleaned, counts = scrub_text(code)
+    assert cleaned == code
+    assert sum(counts.values()) == 0
+
+
+# Secret kinds: replacements of these in real port patches and z/OS messages are false
+# positives (the corpus holds no credentials). Personal data (names, addresses in mail
+# headers, home paths) is really there and is expected to be replaced.
+SECRET_KINDS = ("private_key", "token", "user")
+
+
+def test_real_port_patches_and_zos_messages_give_almost_no_false_positives(corpus_ports, zos_messages, repo_root):
+    totals = empty_counts()
+    texts = 0
+    for path in sorted(corpus_ports.rglob("*.patch")):
+        scrub_text(path.read_bytes().decode("utf-8", "replace"), totals)
+        texts += 1
+    for line in zos_messages.read_text(encoding="utf-8").splitlines():
+        scrub_text(json.loads(line)["message"], totals)
+        texts += 1
+    for path in sorted((repo_root / "samples").rglob("*")):
+        if path.is_file() and not path.name.endswith(".gz"):
+            scrub_text(path.read_bytes().decode("utf-8", "replace"), totals)
+            texts += 1
+    print("false-positive check over %d texts: %s" % (texts, totals))
+    assert texts > 500
+    assert sum(totals[kind] for kind in SECRET_KINDS) == 0, totals
+    # Test passwords written as literals ("pass") in librdkafka's test code: 8 today.
+    assert totals["password"] <= 10, totals
+
+
+def test_scrub_file_removes_a_key_block_across_chunk_boundaries(tmp_path, monkeypatch):
+    monkeypatch.setattr(secret_scrub, "_FILE_CHUNK", 64)
+    log = tmp_path / "build.log"
+    body = "\n".join("line %d: cc -c x%d.c" % (i, i) for i in range(40))
+    text = "%s\n%s\nexport GITHUB_TOKEN=%s\n%s\n" % (body, CATALOGUE[2][1], GITHUB_TOKEN, body)
+    log.write_bytes(text.encode("utf-8") + b"\xff\xfe latin-1 bytes stay\n")
+    counts = secret_scrub.scrub_file(str(log))
+    data = log.read_bytes()
+    assert counts["private_key"] == 1 and counts["token"] == 1
+    assert GITHUB_TOKEN.encode() not in data and b"PlantedKeyBody" not in data
+    assert data.startswith(body.encode()) and data.endswith(b"\xff\xfe latin-1 bytes stay\n")
+    # A clean file is left as it is (not rewritten).
+    before = log.stat().st_mtime_ns
+    assert sum(secret_scrub.scrub_file(str(log)).values()) == 0
+    assert log.stat().st_mtime_ns == before and log.read_bytes() == data
+
+
+def test_build_log_lines_stay_as_they_are():
+    # Test-harness and make output that names passes and keys (scrub_file runs on whole logs).
+    lines = [
+        "PASS: t/t4071-wait4.sh 4071 - wait4 works",
+        "XPASS: tests/regex.sh",
+        "FAIL: sk_count_high (expected 3, got 2)",
+        "checking for pthread_key_create... yes",
+        "make[2]: Entering directory '/build/strkit-1.2/src'",
+        "src/hash.c:12:5: error: implicit declaration of function 'strlcpy'",
+    ]
+    text = "\n".join(lines) + "\n"
+    assert scrub_text(text) == (text, empty_counts())
+
+
+def test_long_texts_scrubbed_line_by_line_give_what_short_ones_give():
+    filler = "".join("src/x%d.c:%d:1: warning: unused variable 'n' [-Wunused-variable]\n" % (i, i) for i in range(300))
+    parts = [filler + text + "\n" for _, text, _ in CATALOGUE]
+    long_text = "".join(parts)
+    assert len(long_text) > secret_scrub._LINE_MODE_CHARS
+    cleaned, counts = scrub_text(long_text)
+    assert cleaned == "".join(scrub_text(part)[0] for part in parts)
+    assert [secret for secret in ALL_SECRETS if secret in cleaned] == []
+    assert sum(counts.values()) >= len(CATALOGUE)

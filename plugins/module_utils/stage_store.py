@@ -14,7 +14,8 @@ Two kinds, named by one variable set (``autoport_store``):
   tree. A push is one commit per stage (all its items), pushed to the branch; nested
   ``.git`` folders are left out (the taxonomy's own history stays with the stage).
 
-The revision of an item is its content digest (path) or the store commit (git). Pushing
+The revision of an item is its content digest (path) or the last store commit that
+changed it (git). Pushing
 the same content again changes nothing. An unreachable or read-only store fails with a
 message that names it. Standard library (and the git command) only.
 """
@@ -171,6 +172,17 @@ def _path_pull(spec, items, check_mode) -> dict[str, Any]:
     return result
 
 
+def _present(spec, items: Mapping[str, str], optional) -> dict[str, str]:
+    """The items to push: a missing output is an error unless the item is optional."""
+    present = {}
+    for name, local in items.items():
+        if tree_digest(local) is not None:
+            present[name] = local
+        elif name not in optional:
+            raise StoreError("stage output %s (store item %s) does not exist: nothing to push to %s" % (local, name, describe(spec)))
+    return present
+
+
 def _path_push(spec, items, record, check_mode) -> dict[str, Any]:
     root = _path_root(spec, write=not check_mode)
     result: dict[str, Any] = {"changed": False, "items": {}}
@@ -244,8 +256,13 @@ def _git_checkout(spec, work: str) -> str | None:
         _git(spec, None, "init", "-q", "-b", spec["branch"], work)
         _git(spec, work, "remote", "add", "origin", spec["url"])
         return None
-    _git(spec, None, "clone", "-q", "--depth", "1", "--branch", spec["branch"], spec["url"], work)
+    # Whole history: an item's revision is the last commit that changed it.
+    _git(spec, None, "clone", "-q", "--no-tags", "--single-branch", "--branch", spec["branch"], spec["url"], work)
     return _git(spec, work, "rev-parse", "HEAD")
+
+
+def _git_item_revision(spec, work: str, name: str) -> str | None:
+    return _git(spec, work, "log", "-1", "--format=%H", "--", name) or None
 
 
 def _git_pull(spec, items, check_mode) -> dict[str, Any]:
@@ -257,7 +274,7 @@ def _git_pull(spec, items, check_mode) -> dict[str, Any]:
             source = os.path.join(work, name)
             entry = {"revision": None, "local": local, "location": "%s:%s" % (describe(spec), name), "record": None}
             if head is not None and os.path.isdir(source):
-                entry["revision"] = head
+                entry["revision"] = _git_item_revision(spec, work, name)
                 entry["record"] = _read_json(os.path.join(work, META_DIR, name + ".json"))
                 if tree_digest(local) != tree_digest(source):
                     result["changed"] = True
@@ -283,8 +300,8 @@ def _git_push(spec, items, record, check_mode) -> dict[str, Any]:
         _git(spec, work, "add", "-A", "--", *items)
         changed = _git(spec, work, "status", "--porcelain", "--", *items)
         if not changed:
-            for entry in result["items"].values():
-                entry["revision"] = head
+            for name, entry in result["items"].items():
+                entry["revision"] = _git_item_revision(spec, work, name)
             result["commit"] = head
             return result
         result["changed"] = True
@@ -320,10 +337,20 @@ def pull(spec: Mapping[str, Any], items: Mapping[str, str], check_mode: bool = F
     return result
 
 
-def push(spec: Mapping[str, Any], items: Mapping[str, str], record: Mapping[str, Any], check_mode: bool = False) -> dict[str, Any]:
-    """Publish each local folder as a store item: all or nothing per item (path), one commit (git)."""
+def push(
+    spec: Mapping[str, Any], items: Mapping[str, str], record: Mapping[str, Any], check_mode: bool = False, optional: Any = (),
+) -> dict[str, Any]:
+    """Publish each local folder as a store item: all or nothing per item (path), one commit (git).
+
+    An item named in optional whose local folder does not exist is left as the store has it
+    and reported with revision None; any other missing output is an error.
+    """
     checked = parse_spec(spec)
     _check_items(items)
-    result = (_path_push if checked["type"] == "path" else _git_push)(checked, items, dict(record), check_mode)
+    present = _present(checked, items, set(optional or ()))
+    result = (_path_push if checked["type"] == "path" else _git_push)(checked, present, dict(record), check_mode) if present else {"changed": False, "items": {}}
+    for name in items:
+        if name not in present:
+            result["items"][name] = {"revision": None, "local": items[name], "location": None}
     result["store"] = describe(checked)
     return result

@@ -56,6 +56,11 @@ options:
     description: Store item name -> local folder on the controller.
     type: dict
     required: true
+  optional:
+    description: Items whose local folder may be missing on a push (left as the store has them, reported with C(revision=null)).
+    type: list
+    elements: str
+    default: []
   record:
     description:
       - What is recorded with pushed items (stage, code commit, input revisions). Keep it free of secrets.
@@ -114,7 +119,7 @@ commit:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.autoport.zos.plugins.module_utils.stage_store import StoreError, pull, push
+from ansible_collections.autoport.zos.plugins.module_utils.stage_store import StoreError, describe, parse_spec, pull, push
 
 
 def run_module():
@@ -132,6 +137,7 @@ def run_module():
             ),
             state=dict(type="str", required=True, choices=["pulled", "pushed"]),
             items=dict(type="dict", required=True),
+            optional=dict(type="list", elements="str", default=[]),
             record=dict(type="dict", default={}),
         ),
         supports_check_mode=True,
@@ -142,11 +148,11 @@ def run_module():
         if params["state"] == "pulled":
             result = pull(store, params["items"], check_mode=module.check_mode)
         else:
-            result = push(store, params["items"], params["record"], check_mode=module.check_mode)
+            result = push(store, params["items"], params["record"], check_mode=module.check_mode, optional=params["optional"])
     except StoreError as exc:
         module.fail_json(msg=str(exc))
     except OSError as exc:
-        module.fail_json(msg="store %s: %s (%s)" % (store.get("path") or store.get("url"), exc.strerror or exc, exc.filename or ""))
+        module.fail_json(msg="store %s: %s (%s)" % (describe(parse_spec(store)), exc.strerror or exc, exc.filename or ""))
     module.exit_json(**result)
 
 

@@ -249,7 +249,7 @@ def simulate_lists(plan: Mapping[str, Sequence[str]], durations: Mapping[str, fl
         for port in ports:
             start = heapq.heappop(lanes)
             heapq.heappush(lanes, start + float(durations[port]))
-        makespan = max(makespan, max(lanes))
+        makespan = max([makespan] + lanes)
     return makespan
 
 
@@ -267,7 +267,7 @@ def simulate_queue(
     """
     remaining = sorted(durations, key=lambda port: (-float(durations[port]), port))
     owners = {port: owner(port, hosts) for port in remaining} if affinity else {}
-    free = [(0.0, index, host) for index, host in enumerate(host for host in hosts for _ in range(max(slots, 1)))]
+    free = [(0.0, index, host) for index, host in enumerate(host for host in hosts for _slot in range(max(slots, 1)))]
     heapq.heapify(free)
     makespan = 0.0
     moved = 0

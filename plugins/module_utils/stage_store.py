@@ -348,7 +348,9 @@ def push(
     checked = parse_spec(spec)
     _check_items(items)
     present = _present(checked, items, set(optional or ()))
-    result = (_path_push if checked["type"] == "path" else _git_push)(checked, present, dict(record), check_mode) if present else {"changed": False, "items": {}}
+    result: dict[str, Any] = {"changed": False, "items": {}}
+    if present:
+        result = (_path_push if checked["type"] == "path" else _git_push)(checked, present, dict(record), check_mode)
     for name in items:
         if name not in present:
             result["items"][name] = {"revision": None, "local": items[name], "location": None}

@@ -427,6 +427,18 @@ def write_junit(path: Path, stage: str, tasks: list[TaskRecord], duration: float
     path.write_bytes(ET.tostring(root, encoding="utf-8", xml_declaration=True))
 
 
+def store_summary(set_stats: dict[str, Any]) -> dict[str, Any]:
+    """Where the stage read its inputs and wrote its outputs (playbooks/tasks/stage_store.yml).
+
+    location: the store, named without credentials (null: no store, outputs stayed local);
+    runs: per stage, the code commit, the input and output revisions (store commits or
+    content digests) and, for a git store, the stage's commit; merged with what earlier
+    workflow nodes passed on.
+    """
+    runs = set_stats.get("autoport_runs")
+    return {"location": set_stats.get("autoport_store_location"), "runs": runs if isinstance(runs, dict) else {}}
+
+
 def numeric_counts(set_stats: dict[str, Any]) -> dict[str, float | int]:
     """The set_stats values that are numbers: the counts every stage publishes."""
     return {k: v for k, v in sorted(set_stats.items()) if isinstance(v, (int, float)) and not isinstance(v, bool)}
@@ -554,6 +566,7 @@ def run_stage(
         "changed": sum(row.get("changed", 0) for row in tracker.host_stats.values()),
         "set_stats": set_stats,
         "counts": numeric_counts(set_stats),
+        "store": store_summary(set_stats),
         "tasks": {
             "total": len(tracker.tasks),
             "failed": sum(1 for t in tracker.tasks if t.failed),
@@ -571,6 +584,8 @@ def run_stage(
     summary["summary"] = str(summary_path)
     counts = " ".join("%s=%s" % (k, v) for k, v in summary["counts"].items())
     emit(redactor.text("autoport %s: %s rc=%s in %.1fs%s" % (stage, status, rc, duration, ("  " + counts) if counts else "")))
+    if summary["store"]["location"]:
+        emit(redactor.text("store: %s  %s" % (summary["store"]["location"], json.dumps(summary["store"]["runs"].get(stage, {}), sort_keys=True))))
     emit("summary: %s  junit: %s" % (summary_path, junit_path))
     return summary
 

@@ -259,7 +259,7 @@ def test_awx_configure_uses_only_real_awx_awx_options() -> None:
                     assert task.get("no_log") is True and args.get("update_secrets") is False
     assert sorted(set(used)) == sorted("awx.awx.%s" % m for m in (
         "execution_environment", "credential_type", "credential", "project", "inventory", "inventory_source",
-        "job_template", "workflow_job_template"))
+        "job_template", "workflow_job_template", "instance_group"))
 
 
 def test_render_applies_surveys_from_the_specs_and_no_secret(survey_mod, tmp_path: Path) -> None:
@@ -289,6 +289,9 @@ def test_render_applies_surveys_from_the_specs_and_no_secret(survey_mod, tmp_pat
     assert objects["project"]["scm_url"] == "https://git.example.invalid/autoport.git"
     assert objects["credential_types"][0]["injectors"]["env"]["HF_TOKEN"] == "{{ hf_token }}"
     assert "hf-render-must-not-show-1234" not in render.read_text(encoding="utf-8")
+    # Every job runs in the container group that mounts the store, and gets the store's variables.
+    assert rendered["instance_groups"] == ["autoport store"] and rendered["extra_vars"] == {"autoport_store": {"type": "path", "path": "/runner/store"}}
+    assert "claimName: autoport-store" in objects["container_group"]["pod_spec_override"]
     # Same data, same objects: a second apply (and a --check one) changes nothing.
     extravars = {"autoport_awx_scm_url": "https://git.example.invalid/autoport.git", "autoport_awx_render_file": str(render),
                  "autoport_awx_dir": str(awx_copy), "autoport_awx_roles_dir": str(FIXTURE_ROLES)}

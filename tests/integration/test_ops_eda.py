@@ -244,6 +244,17 @@ def _wait_listening(port: int, proc: subprocess.Popen, deadline_s: float = 90) -
     raise AssertionError("ansible-rulebook did not listen on 127.0.0.1:%d within %ss" % (port, deadline_s))
 
 
+def _wait_log(path: Path, text: str, count: int, proc: subprocess.Popen, deadline_s: float = 120) -> None:
+    deadline = time.monotonic() + deadline_s
+    while time.monotonic() < deadline:
+        if path.read_text(encoding="utf-8").count(text) >= count:
+            return
+        if proc.poll() is not None:
+            raise AssertionError("ansible-rulebook exited early (rc %s)" % proc.returncode)
+        time.sleep(0.5)
+    raise AssertionError("%r did not appear %d times in %s within %ss" % (text, count, path, deadline_s))
+
+
 def _rulebook_env(out: Path, secret: str | None) -> dict[str, str]:
     java_home = _java_home()
     if not (BIN / "ansible-rulebook").exists() or not java_home:
@@ -262,10 +273,43 @@ def _rulebook_env(out: Path, secret: str | None) -> dict[str, str]:
     return env
 
 
-def _start(tmp_path: Path, env: dict[str, str], port: int, max_events: int) -> subprocess.Popen:
+def _git(repo: Path, *args: str) -> str:
+    return subprocess.run(["git", "-C", str(repo), "-c", "user.name=t", "-c", "user.email=t@example.invalid", *args],
+                          capture_output=True, text=True, check=True).stdout.strip()
+
+
+def _project(tmp_path: Path) -> tuple[Path, dict[str, str]]:
+    """A project repository: commit A (port list, stand-in playbooks), then B (taxonomy) on main."""
+    repo = tmp_path / "project"
+    (repo / "playbooks").mkdir(parents=True)
+    for name in ("site.yml", "train.yml"):
+        shutil.copy(FIXTURE_COLLECTION / "playbooks" / name, repo / "playbooks" / name)
+    (repo / "ansible.cfg").write_text("[defaults]\nretry_files_enabled = false\n", encoding="utf-8")
+    inventory = repo / "inventory" / "local"
+    (inventory / "group_vars" / "all").mkdir(parents=True)
+    (inventory / "hosts.yml").write_text("all:\n  hosts:\n    localhost:\n  vars:\n    ansible_connection: local\n"
+                                         "    ansible_python_interpreter: '{{ ansible_playbook_python }}'\n", encoding="utf-8")
+    (inventory / "group_vars" / "all" / "harvest_ports.yml").write_text("gitops_inventory_marker: from-commit-a\n", encoding="utf-8")
+    (repo / "marker.txt").write_text("commit a\n", encoding="utf-8")
+    subprocess.run(["git", "init", "-q", "-b", "main", str(repo)], check=True)
+    _git(repo, "add", "-A")
+    _git(repo, "commit", "-q", "-m", "port list")
+    commits = {"a": _git(repo, "rev-parse", "HEAD")}
+    (repo / "taxonomy" / "compositional_skills" / "zos").mkdir(parents=True)
+    (repo / "taxonomy" / "compositional_skills" / "zos" / "qna.yaml").write_text("version: 3 # commit b\n", encoding="utf-8")
+    (repo / "marker.txt").write_text("commit b\n", encoding="utf-8")
+    _git(repo, "add", "-A")
+    _git(repo, "commit", "-q", "-m", "taxonomy")
+    commits["b"] = _git(repo, "rev-parse", "HEAD")
+    return repo, commits
+
+
+def _start(tmp_path: Path, env: dict[str, str], port: int, max_events: int, project: Path | None = None) -> subprocess.Popen:
     variables = tmp_path / "vars.yml"
     variables.write_text(yaml.safe_dump({
-        "autoport_collection_dir": str(FIXTURE_COLLECTION), "autoport_webhook_port": port, "autoport_webhook_max_events": max_events,
+        "autoport_collection_dir": str(REPO), "autoport_webhook_port": port, "autoport_webhook_max_events": max_events,
+        "autoport_gitops_repo": str(project or tmp_path / "no-project"), "autoport_gitops_dir": str(tmp_path / "gitops"),
+        "autoport_gitops_inventory": "inventory/local",
     }), encoding="utf-8")
     return subprocess.Popen(
         [str(BIN / "ansible-rulebook"), "-r", str(RULEBOOK), "-i", str(REPO / "inventory" / "local"), "-e", str(variables)],
@@ -284,47 +328,63 @@ def _stop(proc: subprocess.Popen) -> None:
             proc.wait(timeout=10)
 
 
-def test_rulebook_runs_the_right_playbook_for_signed_pushes_only(tmp_path: Path) -> None:
+def test_rulebook_runs_the_pushed_commit_for_signed_pushes_only_and_ignores_replays(tmp_path: Path) -> None:
     out = tmp_path / "out"
     out.mkdir()
     env = _rulebook_env(out, SECRET)
+    project, commits = _project(tmp_path)
+    unknown = "9" * 40
     port = _free_port()
-    # Three accepted pushes end the listener by itself (max_events): site, train, another branch.
-    proc = _start(tmp_path, env, port, max_events=3)
+    # One push at a time, each waited for (its playbook's recap), so the order is the order posted;
+    # then the listener is stopped: ansible-rulebook drops queued events when its source ends.
+    proc = _start(tmp_path, env, port, max_events=0, project=project)
     try:
         _wait_listening(port, proc)
         statuses = {}
+        recaps = 0
         for label, commit, paths, secret, ref in (
-            ("unsigned", COMMITS["unsigned"], ["ports.yml"], None, "refs/heads/main"),
-            ("wrong", COMMITS["wrong"], ["ports.yml"], "not-the-secret", "refs/heads/main"),
-            ("site", COMMITS["site"], ["inventory/example-zos/group_vars/all/harvest_ports.yml"], SECRET, "refs/heads/main"),
-            ("train", COMMITS["train"], ["taxonomy/compositional_skills/zos/qna.yaml"], SECRET, "refs/heads/main"),
+            ("unsigned", commits["a"], ["ports.yml"], None, "refs/heads/main"),
+            ("wrong", commits["a"], ["ports.yml"], "not-the-secret", "refs/heads/main"),
             ("other", COMMITS["other"], ["ports.yml"], SECRET, "refs/heads/feature"),
+            ("site", commits["a"], ["inventory/local/group_vars/all/harvest_ports.yml"], SECRET, "refs/heads/main"),
+            ("train", commits["b"], ["taxonomy/compositional_skills/zos/qna.yaml"], SECRET, "refs/heads/main"),
+            ("stale", commits["a"], ["inventory/local/group_vars/all/harvest_ports.yml"], SECRET, "refs/heads/main"),
+            ("replay", commits["b"], ["taxonomy/compositional_skills/zos/qna.yaml"], SECRET, "refs/heads/main"),
+            ("unknown", unknown, ["ports.yml"], SECRET, "refs/heads/main"),
         ):
             body = json.dumps(push(commit, paths, ref=ref)).encode()
             headers = {"X-GitHub-Event": "push", "X-GitHub-Delivery": label}
             if secret:
                 headers["X-Hub-Signature-256"] = sign(body, secret)
             statuses[label] = _post(port, body, headers)
-        proc.wait(timeout=180)
+            if statuses[label] == 202 and ref == "refs/heads/main":
+                recaps += 1
+                _wait_log(tmp_path / "rulebook.out", "\nPLAY RECAP", recaps, proc)  # the outer play's, not the stage's
     finally:
         _stop(proc)
     log = (tmp_path / "rulebook.out").read_text(encoding="utf-8")
-    assert statuses == {"unsigned": 401, "wrong": 401, "site": 202, "train": 202, "other": 202}, log
-    assert proc.returncode == 0, log
+    assert statuses == {"unsigned": 401, "wrong": 401, "site": 202, "train": 202, "stale": 202, "replay": 202, "other": 202, "unknown": 202}, log
 
     runs = sorted(p.name for p in out.iterdir())
-    assert runs == ["site-%s.json" % COMMITS["site"], "train-%s.json" % COMMITS["train"]], log
-    site = json.loads((out / runs[0]).read_text(encoding="utf-8"))
-    train = json.loads((out / runs[1]).read_text(encoding="utf-8"))
-    assert site["playbook"] == "site" and site["autoport_commit"] == COMMITS["site"]
-    assert train["playbook"] == "train" and train["autoport_commit"] == COMMITS["train"]
-    assert site["autoport_roles_dir"] == str(FIXTURE_COLLECTION / "roles")
-    assert site["autoport"]["paths"] == ["inventory/example-zos/group_vars/all/harvest_ports.yml"]
-    # The playbook gets the decision, not the payload (author e-mails), and never the secret.
-    assert "payload" not in site["event_keys"] and "dev@example.invalid" not in json.dumps(site)
+    assert runs == sorted(["site-%s.json" % commits["a"], "train-%s.json" % commits["b"]]), log
+    site = json.loads((out / ("site-%s.json" % commits["a"])).read_text(encoding="utf-8"))
+    train = json.loads((out / ("train-%s.json" % commits["b"])).read_text(encoding="utf-8"))
+    # Each ran from a fresh checkout of its own commit (the project's main is at b by then).
+    gitops = tmp_path / "gitops" / "runs"
+    assert site["playbook_dir"] == str(gitops / commits["a"] / "ansible_collections" / "autoport" / "zos" / "playbooks")
+    assert site["marker"] == "commit a" and site["inventory_marker"] == "from-commit-a" and site["autoport_commit"] == commits["a"]
+    assert train["autoport_commit"] == commits["b"] and train["qna"] == "version: 3 # commit b"
+    assert train["ilab_train_taxonomy_src"] == str(gitops / commits["b"] / "ansible_collections" / "autoport" / "zos" / "taxonomy")
     assert site["webhook_secret_in_env"] == "" and train["webhook_secret_in_env"] == ""
+    flat = " ".join(log.replace("'", " ").split())  # messages are wrapped by the YAML callback
+    assert "ignored push of %s to main: it is older than %s, the last commit run" % (commits["a"], commits["b"]) in flat
+    assert "ignored push of %s to main: it was already run" % commits["b"] in flat
+    assert "commit %s is not on branch main of %s" % (unknown, project) in flat
     assert "branch feature is not watched" in log
+    last = json.loads((tmp_path / "gitops" / "last-main.json").read_text(encoding="utf-8"))
+    assert last["commit"] == commits["b"] and last["status"] == "successful"
+    assert last["paths"] == ["taxonomy/compositional_skills/zos/qna.yaml"]  # the decision reached the playbook, not the payload
+    assert "dev@example.invalid" not in json.dumps(last)
     assert SECRET not in log
 
 

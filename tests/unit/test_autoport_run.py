@@ -222,3 +222,11 @@ def test_exit_status(run_mod) -> None:
     assert run_mod.exit_status({"status": "failed", "rc": 2}) == 2
     assert run_mod.exit_status({"status": "timeout", "rc": 0}) == 1
     assert run_mod.exit_status({"status": "canceled", "rc": None}) == 1
+
+
+def test_store_summary_takes_the_store_and_the_chain_from_set_stats(run_mod) -> None:
+    stats = {"autoport_store_location": "path /runner/store", "curate_kept": 3,
+             "autoport_runs": {"curate": {"inputs": {"harvest": "sha256:aa"}, "outputs": {"curated": "sha256:bb"}, "code_commit": "c1"}}}
+    assert run_mod.store_summary(stats) == {"location": "path /runner/store", "runs": stats["autoport_runs"]}
+    assert run_mod.store_summary({"curate_kept": 3}) == {"location": None, "runs": {}}
+    assert run_mod.store_summary({"autoport_runs": "not a dict"})["runs"] == {}

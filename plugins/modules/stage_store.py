@@ -66,20 +66,19 @@ options:
       - What is recorded with pushed items (stage, code commit, input revisions). Keep it free of secrets.
     type: dict
     default: {}
+extends_documentation_fragment:
+  - autoport.zos.attributes
+  - autoport.zos.attributes.posix
 attributes:
   check_mode:
-    description: Reports whether a pull or push would change something, and writes nothing.
-    support: full
-  diff_mode:
-    description: Not supported.
-    support: none
+    details: Reports whether a pull or push would change something, and writes nothing.
   platform:
-    description: Runs on the controller (localhost).
-    support: full
-    platforms: [posix]
+    details: Runs on the controller (localhost).
 seealso:
   - module: autoport.zos.dataset_curate
+    description: "Between stages: curate pulls the harvest's records from the store and pushes the dataset."
   - module: autoport.zos.qna_render
+    description: "Between stages: the taxonomy pulls the dataset and pushes the taxonomy."
 """
 
 EXAMPLES = r"""

@@ -30,6 +30,7 @@ BESIDE = {
     "build_log_parse": ("patch_replay", "dataset_curate"),
     "job_follow": ("patch_replay", "ilab_progress"),
     "git_snapshot": ("ilab_taxonomy_pack", "qna_render"),
+    "stage_store": ("dataset_curate", "qna_render"),
 }
 
 

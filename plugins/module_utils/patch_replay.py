@@ -50,6 +50,7 @@ import uuid
 
 from ansible_collections.autoport.zos.plugins.module_utils import build_log
 from ansible_collections.autoport.zos.plugins.module_utils import build_profile
+from ansible_collections.autoport.zos.plugins.module_utils import patch_dependents
 from ansible_collections.autoport.zos.plugins.module_utils import patch_read
 from ansible_collections.autoport.zos.plugins.module_utils import port_layout
 from ansible_collections.autoport.zos.plugins.module_utils import static_mine
@@ -795,7 +796,7 @@ class _Harvest(object):
         if not os.path.isdir(folder):
             return
         for name in os.listdir(folder):
-            if re.match(r"^(loo|cum)-\d{3}-[a-z]+\.log$", name):
+            if re.match(r"^(loo|cum|dep)-\d{3}-[a-z]+\.log$", name):
                 os.unlink(os.path.join(folder, name))
 
     def _recover_interrupted_build(self) -> None:
@@ -1045,13 +1046,40 @@ class _Harvest(object):
             target = [name for name in active if name != patch.name]
             ok, failures = self._transition(target)
             if not ok:
-                reason = "; ".join("%s: %s" % item for item in failures.items()) or "cannot revert %s" % patch.name
-                self._skip(key, "without %s" % patch.name, "cannot build without %s: %s" % (patch.name, reason))
+                self._without_dependents(key, number, patch, active)
                 continue
             self._build(key, "patch %d of %d, without %s" % (number, len(self.patches), patch.name), target)
+        self._reference_builds(active)
         # Leave the tree with every patch applied, the way the port builds.
         if data.get("tree") != active and not data.get("dirty"):
             self._transition(active)
+
+    def _without_dependents(self, key: str, number: int, patch: _Patch, active: list) -> None:
+        """Later patches need ``patch``: build without it and them (see patch_dependents)."""
+        applied, failures = self._fresh([name for name in active if name != patch.name])
+        needing = patch_dependents.dependents(active, patch.name, failures)
+        if not needing:
+            reason = "; ".join("%s: %s" % item for item in failures.items()) or "cannot revert %s" % patch.name
+            self._skip(key, "without %s" % patch.name, "cannot build without %s: %s" % (patch.name, reason))
+            return
+        self._build(key, "patch %d of %d, without %s and the patches that need it (%s)" % (
+            number, len(self.patches), patch.name, ", ".join(needing)), applied)
+
+    def _reference_builds(self, active: list) -> None:
+        """For each patch left out with its dependents, the build without the dependents only."""
+        builds = self.state.data["builds"]
+        for number, patch in enumerate(self.patches, 1):
+            key = patch_dependents.context_key(number)
+            context = patch_dependents.context_of(active, builds.get("loo-%03d" % number), patch.name)
+            if context is None or key in builds or patch_dependents.find_build(builds, context) is not None:
+                continue
+            label = "patch %d of %d, with %s but without the patches that need it" % (number, len(self.patches), patch.name)
+            ok, failures = self._transition(context)
+            if not ok:
+                reason = "; ".join("%s: %s" % item for item in failures.items())
+                self._skip(key, label, "cannot build without the patches that need %s: %s" % (patch.name, reason))
+                continue
+            self._build(key, label, context)
 
     def cumulative(self) -> None:
         data = self.state.data
@@ -1090,8 +1118,10 @@ class _Harvest(object):
         pairs = []
         if self.opts["strategy"] == "leave_one_out":
             base = builds.get("loo-000")
+            active = data.get("active") or []
             for number, patch in enumerate(self.patches, 1):
-                pairs.append((patch, builds.get("loo-%03d" % number), base))
+                reference = patch_dependents.reference_build(builds, active, number, patch.name, base)
+                pairs.append((patch, builds.get("loo-%03d" % number), reference))
         else:
             previous = builds.get("cum-000")
             for number, patch in enumerate(self.patches, 1):
@@ -1114,6 +1144,8 @@ class _Harvest(object):
             reason = without.get("message") or ""
             return ("cannot-revert" if self.opts["strategy"] == "leave_one_out" else "does-not-apply"), reason, []
         if with_.get("status") == "skipped":
+            if with_.get("key", "").startswith(patch_dependents.CONTEXT_PREFIX):
+                return "cannot-revert", with_.get("message"), []
             return "does-not-apply", with_.get("message"), []
         credited = _credited(without, with_)
         if credited:
@@ -1183,9 +1215,13 @@ class _Harvest(object):
                             record = make_record(**dict({k: v for k, v in record.items() if k != "id"}, system=self.opts["system"]))
                         made.append(record)
             records.extend(made)
+            together = []
+            if self.opts["strategy"] == "leave_one_out":
+                together = patch_dependents.left_out_with(data.get("active") or [], without, patch.name)
             summary.append({
                 "patch": patch.name,
                 "outcome": outcome,
+                "left_out_with": together,
                 "diagnostics_fixed": len(credited),
                 "categories": sorted(set(diag.get("category") or "other" for diag in credited)),
                 "records": len(made),
@@ -1240,7 +1276,7 @@ def _check_mode_report(opts: dict, port: dict, fingerprint: str) -> dict:
     patches = []
     for patch in port["patches"]:
         patches.append({
-            "patch": patch.name, "outcome": patch.outcome or "pending", "diagnostics_fixed": 0, "categories": [], "records": 0, "error": patch.problem})
+            "patch": patch.name, "outcome": patch.outcome or "pending", "left_out_with": [], "diagnostics_fixed": 0, "categories": [], "records": 0, "error": patch.problem})
     records_missing = not same or not data.get("complete")
     if same and data.get("complete"):
         harvest = _Harvest(opts, port, fingerprint)

@@ -1,0 +1,8 @@
+/* fold.c - matching without regard to case */
+#include "compat.h"
+#include "lnfind.h"
+
+int lf_contains_fold(const char *line, const char *word)
+{
+    return strcasestr(line, word) != NULL;
+}

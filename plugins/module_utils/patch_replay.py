@@ -16,7 +16,8 @@ grow with its patches):
    * ``leave_one_out``: build once with every patch; then, for each patch, revert it
      with ``git apply -R``, rebuild incrementally (only what the patch touched is
      recompiled) and re-apply it. The patch is credited with the diagnostics that
-     appear without it.
+     appear without it. When later patches do not apply without it, it is left out
+     with them and compared with the build without them only (patch_dependents).
    * ``cumulative``: build with no patch, then with the first k patches for every
      k, each from a clean tree. Patch k is credited with the diagnostics present
      before it and gone after it.
@@ -68,7 +69,7 @@ OUTCOMES = (
     "fixed",  # its absence made diagnostics appear: build records
     "no-effect",  # builds the same without it: static records
     "does-not-apply",  # git apply --check refused it
-    "cannot-revert",  # (leave_one_out) the other patches do not apply without it
+    "cannot-revert",  # (leave_one_out) no build without it (or without the patches that need it) could be made
     "unsafe-path",  # touches an absolute path or leaves the source tree: never applied
     "unreadable",  # not a patch we can parse
     "timeout",  # the build without it hung (killed at build_timeout); no diagnostics to credit

@@ -28,6 +28,10 @@ description:
   - Strategy C(leave_one_out) builds once with every patch, then for each patch reverts it
     (C(git apply -R)), rebuilds incrementally and re-applies it. Strategy C(cumulative) builds
     with no patch, then with the first k patches for each k, each from a clean tree.
+  - With C(leave_one_out), when later patches do not apply without a patch (their context holds
+    its lines), the patch is left out together with those dependents, and that build is compared
+    with the build without the dependents only (their own leave-one-out build when one fits, else
+    one more build, C(dep-<n>)); the dependents are listed in RV(patches[].left_out_with).
   - A patch is credited with the error diagnostics present without it and gone with it. Each
     becomes a fix record (C(provenance=build)) whose C(error) is the real message; the patch
     hunk nearest the diagnostic's file and line gives C(wrong_code), C(correct_code) and
@@ -246,6 +250,13 @@ patches:
         or pending (check mode).
       type: str
       sample: fixed
+    left_out_with:
+      description: >-
+        (leave_one_out) The later patches that do not apply without this one, left out together
+        with it; empty when it was left out alone.
+      type: list
+      elements: str
+      sample: [stable-patches/src/fold.c.patch]
     diagnostics_fixed:
       description: Number of distinct error diagnostics credited to the patch.
       type: int

@@ -4,5 +4,7 @@
 
 int lf_contains_fold(const char *line, const char *word)
 {
-    return strcasestr(line, word) != NULL;
+    if (strcasestr(line, word))
+        return 1;
+    return 0;
 }

@@ -16,8 +16,8 @@ static void usage(void)
 int main(int argc, char **argv)
 {
     char *words[MAX_WORDS];
-    char line[4096];
-    char *list, *word;
+    char *line = NULL, *word;
+    size_t cap = 0;
     int fold = 0, count = 0, i = 1, w;
 
     if (i < argc && strcmp(argv[i], "-i") == 0) {
@@ -26,14 +26,11 @@ int main(int argc, char **argv)
     }
     if (i + 1 != argc)
         usage();
-    list = argv[i];
-    while ((word = strsep(&list, ",")) != NULL) {
-        if (*word != '\0' && count < MAX_WORDS)
-            words[count++] = word;
-    }
+    for (word = strtok(argv[i], ","); word != NULL && count < MAX_WORDS; word = strtok(NULL, ","))
+        words[count++] = word;
     if (count == 0)
         usage();
-    while (fgets(line, sizeof line, stdin) != NULL) {
+    while (getline(&line, &cap, stdin) != -1) {
         for (w = 0; w < count; w++) {
             if (fold ? lf_contains_fold(line, words[w]) : lf_contains(line, strlen(line), words[w])) {
                 fputs(line, stdout);
@@ -41,5 +38,6 @@ int main(int argc, char **argv)
             }
         }
     }
+    free(line);
     return 0;
 }

@@ -4,5 +4,7 @@
 
 int lf_contains(const char *line, size_t len, const char *word)
 {
-    return memmem(line, len, word, strlen(word)) != NULL;
+    if (memmem(line, len, word, strlen(word)))
+        return 1;
+    return 0;
 }

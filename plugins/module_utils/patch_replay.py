@@ -56,7 +56,8 @@ from ansible_collections.autoport.zos.plugins.module_utils import patch_read
 from ansible_collections.autoport.zos.plugins.module_utils import port_layout
 from ansible_collections.autoport.zos.plugins.module_utils import static_mine
 from ansible_collections.autoport.zos.plugins.module_utils.atomic_file import OutputError, write_if_changed
-from ansible_collections.autoport.zos.plugins.module_utils.record import RecordError, RecordWriter, existing_ids, make_record
+from ansible_collections.autoport.zos.plugins.module_utils.port_records import replace_port_records
+from ansible_collections.autoport.zos.plugins.module_utils.record import RecordError, make_record
 from ansible_collections.autoport.zos.plugins.module_utils.secret_scrub import scrub_text
 
 STRATEGIES = ("leave_one_out", "cumulative")
@@ -1230,13 +1231,12 @@ class _Harvest(object):
             })
         return records, summary
 
-    def write_records(self, records: list) -> int:
+    def write_records(self, records: list, check_mode: bool = False) -> dict:
+        """Make dest hold exactly these records for the port (port_records): edited or removed
+        patches leave nothing behind."""
         try:
-            with RecordWriter(self.opts["dest"]) as writer:
-                for record in records:
-                    writer.write(record)
-                return writer.written
-        except (OSError, RecordError) as exc:
+            return replace_port_records(self.opts["dest"], self.opts["port"], records, check_mode=check_mode, create_empty=True)
+        except (OSError, OutputError, RecordError) as exc:
             raise ReplayError("cannot write records to %s: %s" % (self.opts["dest"], exc))
 
     def log_files(self) -> list:
@@ -1283,8 +1283,7 @@ def _check_mode_report(opts: dict, port: dict, fingerprint: str) -> dict:
         harvest = _Harvest(opts, port, fingerprint)
         harvest.state.data = data
         records, patches = harvest.records()
-        have = existing_ids(opts["dest"]) if os.path.exists(opts["dest"]) else set()
-        records_missing = any(record["id"] not in have for record in records)
+        records_missing = harvest.write_records(records, check_mode=True)["changed"]
     return {
         "changed": bool(planned - done > 0 or records_missing),
         "port": opts["port"],
@@ -1302,6 +1301,7 @@ def _check_mode_report(opts: dict, port: dict, fingerprint: str) -> dict:
         "builds_remaining": max(planned - done, 0),
         "records": 0,
         "records_written": 0,
+        "records_removed": 0,
         "patches": patches,
         "log_files": [],
         "build_results": [],
@@ -1335,13 +1335,13 @@ def replay_port(options: dict, progress=None) -> dict:
     except (OSError, shutil.Error) as exc:
         raise ReplayError("port %s: %s" % (opts["port"], exc))
     records, summary = harvest.records()
-    written = harvest.write_records(records)
+    output = harvest.write_records(records)
     data = harvest.state.data
     was_complete = data.get("complete")
     data["complete"] = True
     harvest.state.save()
     return {
-        "changed": bool(harvest.builds_run or written or not was_complete),
+        "changed": bool(harvest.builds_run or output["changed"] or not was_complete),
         "port": opts["port"],
         "profile": opts["profile"],
         "strategy": opts["strategy"],
@@ -1356,7 +1356,8 @@ def replay_port(options: dict, progress=None) -> dict:
         "builds_planned": len(data["builds"]),
         "builds_remaining": 0,
         "records": len(records),
-        "records_written": written,
+        "records_written": output["written"],
+        "records_removed": output["removed"],
         "patches": summary,
         "log_files": harvest.log_files(),
         "build_results": harvest.builds_summary(),

@@ -17,14 +17,16 @@ description:
     the patch folder C(zopen build) would apply, C(ZOPEN_PATCH_DIR), else C(stable-patches/) or
     C(dev-patches/) for the build line, else C(patches/).
   - Reads every C(*.patch) file under that folder in sorted path order (git diffs, mailed
-    patches and plain unified diffs) and appends one static fix record per hunk to the JSONL
-    file I(dest). C(.diff) files are not applied by C(zopen build) and are not read.
+    patches and plain unified diffs) and makes one static fix record per hunk. C(.diff) files
+    are not applied by C(zopen build) and are not read.
+  - The JSONL file I(dest) then holds exactly those records as the port's records: the records
+    of a patch edited or removed since the last run are gone. Records of other ports in the same
+    file are kept. I(dest) is rewritten (temp file and rename) only when its bytes change, so a
+    second run with the same inputs reports C(changed=false).
   - A static record has an empty C(error) (no error text is ever invented) and an
     C(error_category) inferred from what the hunk does.
   - A patch that cannot be read (empty, truncated, binary, paths that are absolute or leave
     the source tree) is listed in C(skipped) with the reason; the other patches are still mined.
-  - I(dest) is only appended to and a record already there is never written again, so a second
-    run with the same inputs reports C(changed=false).
 author:
   - autoport.zos contributors (@autoport)
 options:
@@ -33,7 +35,7 @@ options:
     type: path
     required: true
   dest:
-    description: The JSONL file the records are appended to. Created with its parent folders when absent.
+    description: The JSONL file of the port's records. Created with its parent folders when absent.
     type: path
     required: true
   build_line:
@@ -53,10 +55,10 @@ options:
     type: str
 attributes:
   check_mode:
-    description: Reads and counts everything but writes nothing; C(changed) says whether records would be appended.
+    description: Reads and counts everything but writes nothing; C(changed) says whether I(dest) would change.
     support: full
   diff_mode:
-    description: Not supported; the records are append-only and counted in the result.
+    description: Not supported; the records written and removed are counted in the result.
     support: none
   platform:
     description: Runs on the controller or on a z/OS UNIX host (standard library Python only).
@@ -125,10 +127,15 @@ records:
   type: int
   sample: 153
 written:
-  description: Number of records appended to I(dest) by this run (0 in check mode).
+  description: Number of records this run added to I(dest), ids that were not there before (0 in check mode).
   returned: always
   type: int
   sample: 153
+removed:
+  description: Number of the port's records this run took out of I(dest), from patches edited or removed since.
+  returned: always
+  type: int
+  sample: 0
 toolchain:
   description: Compiler family from the buildenv C(ZOPEN_COMP) stored in the records.
   returned: always
@@ -149,6 +156,7 @@ warnings_found:
 
 from ansible.module_utils.basic import AnsibleModule
 
+from ansible_collections.autoport.zos.plugins.module_utils.atomic_file import OutputError
 from ansible_collections.autoport.zos.plugins.module_utils.patch_read import PatchReadError
 from ansible_collections.autoport.zos.plugins.module_utils.port_layout import PortLayoutError
 from ansible_collections.autoport.zos.plugins.module_utils.record import RecordError
@@ -176,7 +184,7 @@ def run_module():
             check_mode=module.check_mode,
             port_commit=params["port_commit"],
         )
-    except (PortLayoutError, PatchReadError, RecordError) as exc:
+    except (PortLayoutError, PatchReadError, RecordError, OutputError) as exc:
         module.fail_json(msg=str(exc))
     except (OSError, UnicodeError) as exc:
         module.fail_json(msg="patch_mine %s -> %s: %s" % (params["port_dir"], params["dest"], exc))
@@ -191,6 +199,7 @@ def run_module():
         skipped=result["skipped"],
         records=result["records"],
         written=result["written"],
+        removed=result["removed"],
         toolchain=result["toolchain"],
         port_commit=result["port_commit"],
         warnings_found=result["warnings"],

@@ -67,7 +67,11 @@ options:
     description: Where the checkpoint file C(replay.json) is kept. Default C(<work_dir>/<port>/state).
     type: path
   dest:
-    description: JSONL file the records are appended to (never rewritten). Default C(<work_dir>/<port>/records.jsonl).
+    description:
+      - JSONL file of the records. Default C(<work_dir>/<port>/records.jsonl).
+      - Holds exactly the records the port's current patches give; an edited or removed patch leaves
+        none of its old records. Rewritten (temp file and rename) only when that changes its bytes;
+        records of other ports in the same file are kept.
     type: path
   log_dir:
     description: Where every build log is kept, named C(<build>-<phase>.log). Default C(<work_dir>/<port>/logs).
@@ -230,10 +234,15 @@ records:
   type: int
   sample: 14
 records_written:
-  description: Number of records appended to I(dest) by this run.
+  description: Number of records this run added to I(dest) (ids that were not there before).
   returned: always
   type: int
   sample: 14
+records_removed:
+  description: Number of the port's records this run took out of I(dest) (from patches edited or removed since).
+  returned: always
+  type: int
+  sample: 0
 patches:
   description: What became of each patch, in application order.
   returned: always

@@ -8,7 +8,8 @@ removed kept its old records, and curation carried them on. Here the lines of on
 port are replaced as a whole by the records made now, and the file is written
 atomically (temp file + rename) only when its bytes change, so a second run with
 the same inputs changes nothing. Lines of other ports (a file shared by several
-ports) are kept as they are, in their place. A line cut short by a crash of the
+ports) are kept as they are, in their order, with the port's records where its
+first old record was. A line cut short by a crash of the
 old append-only writer (the last line, without its newline, not JSON) is dropped;
 any other line that is not a record is kept for curation to reject with its reason.
 
@@ -38,27 +39,28 @@ def _parse(line: str) -> dict | None:
 
 
 def _split(content: bytes, port: str) -> tuple:
-    """(lines to keep, ids of this port's records) of a records file's content."""
+    """(lines before the port's records, lines after them, ids of the port's records).
+
+    The port's new records go where its first old one was, so rewriting one port of a
+    shared file never moves the others (and an unchanged port changes no byte).
+    """
     lines = content.decode("utf-8", "surrogateescape").split("\n")
     # The last piece is "" after a final newline, else a line without one.
     last = lines.pop()
-    kept, old_ids = [], set()
-    for line in lines:
+    # Only a line holding this text can be one of the port's records: the others are not parsed.
+    needle = '"port": %s' % json.dumps(port, ensure_ascii=False)
+    before, after, old_ids = [], [], set()
+    for number, line in enumerate(lines + [last]):
         if not line.strip():
             continue
-        item = _parse(line)
+        item = _parse(line) if needle in line or number == len(lines) else None
         if item is not None and item.get("port") == port:
             old_ids.add(item.get("id"))
             continue
-        kept.append(line)
-    if last.strip():
-        item = _parse(last)
-        if item is not None and item.get("port") == port:
-            old_ids.add(item.get("id"))
-        elif item is not None:
-            kept.append(last)  # another port's complete record that only lacks its newline
-        # else: a line torn by a crash mid-write: dropped
-    return kept, old_ids
+        if number == len(lines) and item is None:
+            continue  # a line torn by a crash mid-write (no newline, not JSON): dropped
+        (after if old_ids else before).append(line)
+    return before, after, old_ids
 
 
 def replace_port_records(path: str, port: str, records: list, check_mode: bool = False, create_empty: bool = False) -> dict:
@@ -87,8 +89,8 @@ def replace_port_records(path: str, port: str, records: list, check_mode: bool =
         current = read_bytes(path)
     except OSError as exc:
         raise OutputError("cannot read %s: %s" % (path, exc.strerror or exc))
-    kept, old_ids = _split(current, port) if current else ([], set())
-    body = "".join(line + "\n" for line in kept + lines)
+    before, after, old_ids = _split(current, port) if current else ([], [], set())
+    body = "".join(line + "\n" for line in before + lines + after)
     if current is None and not body and not create_empty:
         changed = False
     else:

@@ -46,7 +46,8 @@ def test_a_port_is_replaced_whole_and_other_ports_stay(tmp_path):
     new = [rec("fooport", "int a;"), rec("fooport", "int b;")]
     result = replace_port_records(str(dest), "fooport", new)
     assert result == {"changed": True, "written": 1, "removed": 1, "records": 2}
-    assert lines_of(dest) == [record_line(other), record_line(new[0]), record_line(new[1])]
+    # The port's records take the place of its first old one; the other port's line does not move.
+    assert lines_of(dest) == [record_line(new[0]), record_line(new[1]), record_line(other)]
     # The same records again: the file's bytes (and mtime) do not change.
     stamp = dest.stat().st_mtime_ns
     assert replace_port_records(str(dest), "fooport", new) == {"changed": False, "written": 0, "removed": 0, "records": 2}
@@ -54,6 +55,24 @@ def test_a_port_is_replaced_whole_and_other_ports_stay(tmp_path):
     # No records left for the port: only the other port's line stays.
     assert replace_port_records(str(dest), "fooport", [])["removed"] == 2
     assert lines_of(dest) == [record_line(other)]
+
+
+def test_ports_sharing_a_file_stay_in_place_and_an_unchanged_port_changes_no_byte(tmp_path):
+    dest = tmp_path / "all.jsonl"
+    ports = {name: [rec(name, "int %s_%d;" % (name, n)) for n in range(3)] for name in ("aport", "bport", "cport")}
+    for name, records in ports.items():
+        assert replace_port_records(str(dest), name, records)["changed"] is True
+    content = dest.read_bytes()
+    assert lines_of(dest) == [record_line(r) for name in ports for r in ports[name]]
+    for name, records in ports.items():
+        assert replace_port_records(str(dest), name, records)["changed"] is False
+    assert dest.read_bytes() == content
+    # A line that holds '"port": "bport"' elsewhere (a system fact) is not bport's.
+    tricky = make_record(**dict({k: v for k, v in rec("aport", "int t;").items() if k != "id"}, system={"port": "bport"}))
+    assert '"port": "bport"' in record_line(tricky)
+    replace_port_records(str(dest), "aport", ports["aport"] + [tricky])
+    assert replace_port_records(str(dest), "bport", ports["bport"])["changed"] is False
+    assert record_line(tricky) in lines_of(dest)
 
 
 def test_check_mode_reports_and_writes_nothing(tmp_path):
@@ -76,6 +95,11 @@ def test_torn_line_is_dropped_and_strange_lines_are_kept_for_curation(tmp_path):
     new = [rec("fooport", "int a;")]
     replace_port_records(str(dest), "fooport", new)
     assert lines_of(dest) == ["not json at all", deep, record_line(new[0])]
+    # The port's records were last: they stay last.
+    other = rec("otherport", "int other;")
+    dest.write_text(record_line(other) + "\n" + record_line(new[0]) + "\n", encoding="utf-8")
+    replace_port_records(str(dest), "fooport", [rec("fooport", "int b;")])
+    assert lines_of(dest) == [record_line(other), record_line(rec("fooport", "int b;"))]
 
 
 def test_a_bad_record_writes_nothing(tmp_path):

@@ -27,6 +27,14 @@ names applied in that build). Standard library only.
 from __future__ import annotations
 
 CONTEXT_PREFIX = "dep-"
+# Set on a skipped leave-one-out build once the dependents were looked for.
+CHECKED = "dependents_checked"
+
+
+def retry_with_dependents(build: dict) -> bool:
+    """Whether a checkpointed leave-one-out build must be redone under this rule: a patch that
+    could not be left out, skipped by a harvest that did not yet look for its dependents."""
+    return build.get("status") == "skipped" and str(build.get("message", "")).startswith("cannot build without") and not build.get(CHECKED)
 
 
 def dependents(active: list, patch: str, failures: dict) -> list:

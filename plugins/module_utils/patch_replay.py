@@ -1043,7 +1043,7 @@ class _Harvest(object):
         active = data["active"]
         for number, patch in enumerate(self.patches, 1):
             key = "loo-%03d" % number
-            if patch.name not in active or key in builds:
+            if patch.name not in active or (key in builds and not patch_dependents.retry_with_dependents(builds[key])):
                 continue
             target = [name for name in active if name != patch.name]
             ok, failures = self._transition(target)
@@ -1063,6 +1063,8 @@ class _Harvest(object):
         if not needing:
             reason = "; ".join("%s: %s" % item for item in failures.items()) or "cannot revert %s" % patch.name
             self._skip(key, "without %s" % patch.name, "cannot build without %s: %s" % (patch.name, reason))
+            self.state.data["builds"][key][patch_dependents.CHECKED] = True
+            self._save()
             return
         self._build(key, "patch %d of %d, without %s and the patches that need it (%s)" % (
             number, len(self.patches), patch.name, ", ".join(needing)), applied)
@@ -1277,7 +1279,8 @@ def _check_mode_report(opts: dict, port: dict, fingerprint: str) -> dict:
     patches = []
     for patch in port["patches"]:
         patches.append({
-            "patch": patch.name, "outcome": patch.outcome or "pending", "left_out_with": [], "diagnostics_fixed": 0, "categories": [], "records": 0, "error": patch.problem})
+            "patch": patch.name, "outcome": patch.outcome or "pending", "left_out_with": [], "diagnostics_fixed": 0, "categories": [], "records": 0,
+            "error": patch.problem})
     records_missing = not same or not data.get("complete")
     if same and data.get("complete"):
         harvest = _Harvest(opts, port, fingerprint)

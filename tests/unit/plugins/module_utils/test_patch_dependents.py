@@ -8,6 +8,7 @@ is undeclared in src/fold.c; without main.c.patch `getline` is undeclared in src
 
 from __future__ import annotations
 
+import json
 import shutil
 from pathlib import Path
 
@@ -103,6 +104,25 @@ def test_second_run_builds_nothing_and_changes_nothing(runs, tmp_path):
     assert again["changed"] is False and again["builds"] == 0
     assert again["patches"] == result["patches"]
     assert Path(result["records_file"]).read_bytes() == before
+
+
+def test_checkpoint_of_an_earlier_harvest_is_redone_under_the_rule(runs, tmp_path):
+    """A checkpoint written before this rule holds compat.h.patch as skipped (cannot-revert):
+    resuming it builds that one patch again and gives the records of a fresh harvest."""
+    result, records = runs["leave_one_out"]
+    work = tmp_path / "work"
+    shutil.copytree(str(Path(result["work_dir"]).parent), str(work), symlinks=True)
+    state_file = work / "lnfindport" / "state" / "replay.json"
+    state = json.loads(state_file.read_text())
+    message = "cannot build without %s: %s: error: patch failed: src/compat.h:19" % (COMPAT, FOLD)
+    state["builds"]["loo-001"] = {"key": "loo-001", "label": "without %s" % COMPAT, "status": "skipped", "message": message,
+                                  "phases": [], "diagnostics": [], "patches": []}
+    state_file.write_text(json.dumps(state))
+    again = replay_port({"port_dir": str(PORT), "work_dir": str(work), "mirror_dir": str(MIRROR)})
+    assert again["builds"] == 1
+    assert again["patches"] == result["patches"]
+    assert sorted(r["id"] for _n, r in read_records(again["records_file"])) == sorted(r["id"] for r in records)
+    assert patch_dependents.retry_with_dependents(dict(state["builds"]["loo-001"], dependents_checked=True)) is False
 
 
 def add_second_dependent(tmp_path: Path) -> Path:

@@ -19,7 +19,7 @@ description:
   - Reads every C(*.patch) file under that folder in sorted path order (git diffs, mailed
     patches and plain unified diffs) and makes one static fix record per hunk. C(.diff) files
     are not applied by C(zopen build) and are not read.
-  - The JSONL file I(dest) then holds exactly those records as the port's records: the records
+  - The JSONL file I(dest) then holds exactly those records as the port's records; the records
     of a patch edited or removed since the last run are gone. Records of other ports in the same
     file are kept. I(dest) is rewritten (temp file and rename) only when its bytes change, so a
     second run with the same inputs reports C(changed=false).

@@ -9,7 +9,7 @@ Baselines measured in the same run on the same files:
   line-count   read every active patch file and count its '+'/'-' lines (a naive pass)
 Measured:
   parse        read_patch_file + check_paths for every active patch
-  mine         mine_port for every port into a fresh JSONL file (records, fsync per record)
+  mine         mine_port for every port into a fresh JSONL file (each port's records replaced in one atomic write)
   mine-again   the same again into the same file (idempotent run: nothing is written)
 
 Usage: bench_patch_mine.py [CORPUS_DIR] [--repeat N]   (default ../shared/corpus/zopen-ports)

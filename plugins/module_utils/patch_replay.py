@@ -16,7 +16,8 @@ grow with its patches):
    * ``leave_one_out``: build once with every patch; then, for each patch, revert it
      with ``git apply -R``, rebuild incrementally (only what the patch touched is
      recompiled) and re-apply it. The patch is credited with the diagnostics that
-     appear without it.
+     appear without it. When later patches do not apply without it, it is left out
+     with them and compared with the build without them only (patch_dependents).
    * ``cumulative``: build with no patch, then with the first k patches for every
      k, each from a clean tree. Patch k is credited with the diagnostics present
      before it and gone after it.
@@ -50,7 +51,7 @@ import uuid
 
 from ansible_collections.autoport.zos.plugins.module_utils import build_log
 from ansible_collections.autoport.zos.plugins.module_utils import build_profile
-from ansible_collections.autoport.zos.plugins.module_utils import git_local
+from ansible_collections.autoport.zos.plugins.module_utils import git_local, patch_dependents
 from ansible_collections.autoport.zos.plugins.module_utils import patch_read
 from ansible_collections.autoport.zos.plugins.module_utils import port_layout
 from ansible_collections.autoport.zos.plugins.module_utils import process_tree
@@ -58,7 +59,8 @@ from ansible_collections.autoport.zos.plugins.module_utils import replay_checkpo
 from ansible_collections.autoport.zos.plugins.module_utils import replay_lock
 from ansible_collections.autoport.zos.plugins.module_utils import static_mine
 from ansible_collections.autoport.zos.plugins.module_utils.atomic_file import OutputError, write_if_changed
-from ansible_collections.autoport.zos.plugins.module_utils.record import RecordError, RecordWriter, existing_ids, make_record
+from ansible_collections.autoport.zos.plugins.module_utils.port_records import replace_port_records
+from ansible_collections.autoport.zos.plugins.module_utils.record import RecordError, make_record
 
 STRATEGIES = ("leave_one_out", "cumulative")
 PROFILES = ("posix", "zopen")
@@ -70,7 +72,7 @@ OUTCOMES = (
     "fixed",  # its absence made diagnostics appear: build records
     "no-effect",  # builds the same without it: static records
     "does-not-apply",  # git apply --check refused it
-    "cannot-revert",  # (leave_one_out) the other patches do not apply without it
+    "cannot-revert",  # (leave_one_out) no build without it (or without the patches that need it) could be made
     "unsafe-path",  # touches an absolute path or leaves the source tree: never applied
     "unreadable",  # not a patch we can parse
     "timeout",  # the build without it hung (killed at build_timeout); no diagnostics to credit
@@ -962,7 +964,7 @@ class _Harvest(object):
         if not os.path.isdir(folder):
             return
         for name in os.listdir(folder):
-            if re.match(r"^(loo|cum)-\d{3}-[a-z]+\.log$", name):
+            if re.match(r"^(loo|cum|dep)-\d{3}-[a-z]+\.log$", name):
                 os.unlink(os.path.join(folder, name))
 
     def _recover_interrupted_build(self) -> None:
@@ -1237,18 +1239,47 @@ class _Harvest(object):
         active = data["active"]
         for number, patch in enumerate(self.patches, 1):
             key = "loo-%03d" % number
-            if patch.name not in active or key in builds:
+            if patch.name not in active or (key in builds and not patch_dependents.retry_with_dependents(builds[key])):
                 continue
             target = [name for name in active if name != patch.name]
             ok, failures = self._transition(target)
             if not ok:
-                reason = "; ".join("%s: %s" % item for item in failures.items()) or "cannot revert %s" % patch.name
-                self._skip(key, "without %s" % patch.name, "cannot build without %s: %s" % (patch.name, reason))
+                self._without_dependents(key, number, patch, active)
                 continue
             self._build(key, "patch %d of %d, without %s" % (number, len(self.patches), patch.name), target)
+        self._reference_builds(active)
         # Leave the tree with every patch applied, the way the port builds.
         if data.get("tree") != active and not data.get("dirty"):
             self._transition(active)
+
+    def _without_dependents(self, key: str, number: int, patch: _Patch, active: list) -> None:
+        """Later patches need ``patch``: build without it and them (see patch_dependents)."""
+        applied, failures = self._fresh([name for name in active if name != patch.name])
+        needing = patch_dependents.dependents(active, patch.name, failures)
+        if not needing:
+            reason = "; ".join("%s: %s" % item for item in failures.items()) or "cannot revert %s" % patch.name
+            self._skip(key, "without %s" % patch.name, "cannot build without %s: %s" % (patch.name, reason))
+            self.state.data["builds"][key][patch_dependents.CHECKED] = True
+            self._save()
+            return
+        self._build(key, "patch %d of %d, without %s and the patches that need it (%s)" % (
+            number, len(self.patches), patch.name, ", ".join(needing)), applied)
+
+    def _reference_builds(self, active: list) -> None:
+        """For each patch left out with its dependents, the build without the dependents only."""
+        builds = self.state.data["builds"]
+        for number, patch in enumerate(self.patches, 1):
+            key = patch_dependents.context_key(number)
+            context = patch_dependents.context_of(active, builds.get("loo-%03d" % number), patch.name)
+            if context is None or key in builds or patch_dependents.find_build(builds, context) is not None:
+                continue
+            label = "patch %d of %d, with %s but without the patches that need it" % (number, len(self.patches), patch.name)
+            ok, failures = self._transition(context)
+            if not ok:
+                reason = "; ".join("%s: %s" % item for item in failures.items())
+                self._skip(key, label, "cannot build without the patches that need %s: %s" % (patch.name, reason))
+                continue
+            self._build(key, label, context)
 
     def cumulative(self) -> None:
         data = self.state.data
@@ -1287,8 +1318,10 @@ class _Harvest(object):
         pairs = []
         if self.opts["strategy"] == "leave_one_out":
             base = builds.get("loo-000")
+            active = data.get("active") or []
             for number, patch in enumerate(self.patches, 1):
-                pairs.append((patch, builds.get("loo-%03d" % number), base))
+                reference = patch_dependents.reference_build(builds, active, number, patch.name, base)
+                pairs.append((patch, builds.get("loo-%03d" % number), reference))
         else:
             previous = builds.get("cum-000")
             for number, patch in enumerate(self.patches, 1):
@@ -1311,6 +1344,8 @@ class _Harvest(object):
             reason = without.get("message") or ""
             return ("cannot-revert" if self.opts["strategy"] == "leave_one_out" else "does-not-apply"), reason, []
         if with_.get("status") == "skipped":
+            if with_.get("key", "").startswith(patch_dependents.CONTEXT_PREFIX):
+                return "cannot-revert", with_.get("message"), []
             return "does-not-apply", with_.get("message"), []
         credited = _credited(without, with_)
         if credited:
@@ -1379,9 +1414,13 @@ class _Harvest(object):
                     if (record["file"], record["hunk"]) not in used:
                         made.append(record)
             records.extend(made)
+            together = []
+            if self.opts["strategy"] == "leave_one_out":
+                together = patch_dependents.left_out_with(data.get("active") or [], without, patch.name)
             summary.append({
                 "patch": patch.name,
                 "outcome": outcome,
+                "left_out_with": together,
                 "diagnostics_fixed": len(credited),
                 "categories": sorted(set(diag.get("category") or "other" for diag in credited)),
                 "records": len(made),
@@ -1389,13 +1428,12 @@ class _Harvest(object):
             })
         return records, summary
 
-    def write_records(self, records: list) -> int:
+    def write_records(self, records: list, check_mode: bool = False) -> dict:
+        """Make dest hold exactly these records for the port (port_records): edited or removed
+        patches leave nothing behind."""
         try:
-            with RecordWriter(self.opts["dest"]) as writer:
-                for record in records:
-                    writer.write(record)
-                return writer.written
-        except (OSError, RecordError) as exc:
+            return replace_port_records(self.opts["dest"], self.opts["port"], records, check_mode=check_mode, create_empty=True)
+        except (OSError, OutputError, RecordError) as exc:
             raise ReplayError("cannot write records to %s: %s" % (self.opts["dest"], exc))
 
     def log_files(self) -> list:
@@ -1436,15 +1474,15 @@ def _check_mode_report(opts: dict, port: dict, fingerprint: str) -> dict:
     patches = []
     for patch in port["patches"]:
         patches.append({
-            "patch": patch.name, "outcome": patch.outcome or "pending", "diagnostics_fixed": 0, "categories": [], "records": 0, "error": patch.problem})
+            "patch": patch.name, "outcome": patch.outcome or "pending", "left_out_with": [], "diagnostics_fixed": 0, "categories": [], "records": 0,
+            "error": patch.problem})
     records_missing = not same or not data.get("complete")
     if same and data.get("complete"):
         port["code_dir"] = data.get("code_dir") or port["code_dir"]
         harvest = _Harvest(opts, port, fingerprint)
         harvest.state.data = data
         records, patches = harvest.records()
-        have = existing_ids(opts["dest"]) if os.path.exists(opts["dest"]) else set()
-        records_missing = any(record["id"] not in have for record in records)
+        records_missing = harvest.write_records(records, check_mode=True)["changed"]
     return {
         "changed": bool(planned - done > 0 or records_missing),
         "port": opts["port"],
@@ -1462,6 +1500,7 @@ def _check_mode_report(opts: dict, port: dict, fingerprint: str) -> dict:
         "builds_remaining": max(planned - done, 0),
         "records": 0,
         "records_written": 0,
+        "records_removed": 0,
         "patches": patches,
         "log_files": [],
         "build_results": [],
@@ -1528,13 +1567,13 @@ def _run_harvest(opts: dict, port: dict, fingerprint: str, progress, taken: dict
     except (OSError, shutil.Error) as exc:
         raise ReplayError("port %s: %s" % (opts["port"], exc))
     records, summary = harvest.records()
-    written = harvest.write_records(records)
+    output = harvest.write_records(records)
     data = harvest.state.data
     was_complete = data.get("complete")
     data["complete"] = True
     harvest.state.save()
     return {
-        "changed": bool(harvest.builds_run or written or not was_complete),
+        "changed": bool(harvest.builds_run or output["changed"] or not was_complete),
         "port": opts["port"],
         "profile": opts["profile"],
         "strategy": opts["strategy"],
@@ -1549,7 +1588,8 @@ def _run_harvest(opts: dict, port: dict, fingerprint: str, progress, taken: dict
         "builds_planned": len(data["builds"]),
         "builds_remaining": 0,
         "records": len(records),
-        "records_written": written,
+        "records_written": output["written"],
+        "records_removed": output["removed"],
         "patches": summary,
         "log_files": harvest.log_files(),
         "build_results": harvest.builds_summary(),

@@ -224,6 +224,15 @@ def _line(record):
     return json.dumps(record, ensure_ascii=False, sort_keys=True)
 
 
+def problems_unless_made(record, line=None):
+    """Schema problems of a record about to be written. A record as ``make_record`` made it
+    was validated there and is not validated again (docs/architecture.md: one validation
+    where a record is made); any other dict, or a made record changed since, is."""
+    if isinstance(record, Record) and getattr(record, "made", None) == (line if line is not None else _line(record)):
+        return []
+    return validate_record(record)
+
+
 def _clip_fields(record):
     # A placeholder can be longer than what it replaced: clip after scrubbing.
     for name, limit in (("wrong_code", MAX_CODE_CHARS), ("correct_code", MAX_CODE_CHARS), ("error", MAX_ERROR_CHARS), ("patch", MAX_PATCH_CHARS)):
@@ -356,10 +365,9 @@ class RecordWriter(object):
         again; any other dict (or a made record changed since) is validated here.
         """
         line = _line(record)
-        if not (isinstance(record, Record) and getattr(record, "made", None) == line):
-            problems = validate_record(record)
-            if problems:
-                raise RecordError("record %s: %s" % (record.get("id", "?"), "; ".join(problems)))
+        problems = problems_unless_made(record, line)
+        if problems:
+            raise RecordError("record %s: %s" % (record.get("id", "?"), "; ".join(problems)))
         if record["id"] in self.ids:
             return False
         self._handle.write(line + "\n")

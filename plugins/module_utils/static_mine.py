@@ -17,7 +17,8 @@ import re
 
 from ansible_collections.autoport.zos.plugins.module_utils.file_tree import inside
 from ansible_collections.autoport.zos.plugins.module_utils import git_local, patch_read, port_layout
-from ansible_collections.autoport.zos.plugins.module_utils.record import RecordError, RecordWriter, existing_ids, make_record
+from ansible_collections.autoport.zos.plugins.module_utils.port_records import replace_port_records
+from ansible_collections.autoport.zos.plugins.module_utils.record import RecordError, make_record
 
 # ---------------------------------------------------------------------------
 # What kind of file a path is.
@@ -385,15 +386,17 @@ def mine_port(
     check_mode: bool = False,
     port_commit: str | None = None,
 ) -> dict:
-    """Make static records for every hunk of the port's active patches and append new ones to ``dest``.
+    """Make static records for every hunk of the port's active patches; ``dest`` then holds
+    exactly those as the port's records (records of patches edited or removed since are gone).
 
     Returns ``patch_dir`` (relative to port_dir, or None), ``build_line``, ``patch_files``
     (count), ``parsed`` (count), ``left_out`` (list of {file, reason}: every patch that
-    gave no records, with why), ``records`` (count for this port), ``written`` (new
-    records appended), ``changed`` (dest lacked some of them), ``warnings`` and
-    ``port_commit``. In check mode nothing is written; ``changed`` says whether it would.
-    With ``dest`` None the records are only counted. Raises PortLayoutError when
-    port_dir is not a directory.
+    gave no records, with why), ``records`` (count for this port), ``written`` (records
+    dest did not have), ``removed`` (the port's records taken out of dest), ``changed``
+    (dest's bytes changed), ``warnings`` and ``port_commit``. In check mode nothing is
+    written; ``changed`` says whether it would. With ``dest`` None the records are only
+    counted. Raises PortLayoutError when port_dir is not a directory, OutputError when
+    dest cannot be written.
     """
     if not port_dir or not os.path.isdir(port_dir):
         raise port_layout.PortLayoutError("port dir %s: no such directory" % port_dir)
@@ -426,12 +429,13 @@ def mine_port(
         "left_out": [],
         "records": 0,
         "written": 0,
+        "removed": 0,
         "changed": False,
         "warnings": warnings,
     }
     if patch_dir is None:
         warnings.append("no patch folder for build line %s in %s" % (line, port_dir))
-        return result
+        return _write(result, [], dest, check_mode)
     real_port = os.path.realpath(port_dir)
     records = []
     walk_errors = []
@@ -466,18 +470,18 @@ def mine_port(
         warnings.extend("%s: %s" % (name, text) for text in pf.warnings)
         records.extend(found)
     result["records"] = len(records)
+    return _write(result, records, dest, check_mode)
+
+
+def _write(result: dict, records: list, dest: str | None, check_mode: bool) -> dict:
+    """dest holds exactly the port's current records (port_records): edited or removed patches leave nothing."""
     if dest is None:
         return result
-    have = existing_ids(dest) if os.path.exists(dest) else set()
-    missing = [record for record in records if record["id"] not in have]
-    result["changed"] = bool(missing)
+    output = replace_port_records(dest, result["port"], records, check_mode=check_mode)
+    result["changed"] = output["changed"]
+    result["removed"] = output["removed"]
     if check_mode:
-        result["would_write"] = len(missing)
-        return result
-    if not missing:
-        return result
-    with RecordWriter(dest) as writer:
-        for record in missing:
-            if writer.write(record):
-                result["written"] += 1
+        result["would_write"] = output["written"]
+    else:
+        result["written"] = output["written"]
     return result

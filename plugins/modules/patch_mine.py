@@ -17,19 +17,21 @@ description:
     the patch folder C(zopen build) would apply, C(ZOPEN_PATCH_DIR), else C(stable-patches/) or
     C(dev-patches/) for the build line, else C(patches/).
   - Reads every C(*.patch) file under that folder in sorted path order (git diffs, mailed
-    patches and plain unified diffs) and appends one static fix record per hunk to the JSONL
-    file I(dest). C(.diff) files are not applied by C(zopen build) and are not read.
+    patches and plain unified diffs) and makes one static fix record per hunk. C(.diff) files
+    are not applied by C(zopen build) and are not read.
+  - The JSONL file I(dest) then holds exactly those records as the port's records; the records
+    of a patch edited or removed since the last run are gone. Records of other ports in the same
+    file are kept. I(dest) is rewritten (temp file and rename) only when its bytes change, so a
+    second run with the same inputs reports C(changed=false).
   - A static record has an empty C(error) (no error text is ever invented) and an
     C(error_category) inferred from what the hunk does.
   - A patch that cannot be read (empty, truncated, binary, paths that are absolute or leave
     the source tree) is listed in C(left_out) with the reason; the other patches are still mined.
-  - I(dest) is only appended to and a record already there is never written again, so a second
-    run with the same inputs reports C(changed=false).
 author:
   - autoport.zos contributors (@autoport)
 options:
   dest:
-    description: The JSONL file the records are appended to. Created with its parent folders when absent.
+    description: The JSONL file of the port's records. Created with its parent folders when absent.
     type: path
     required: true
 extends_documentation_fragment:
@@ -38,9 +40,9 @@ extends_documentation_fragment:
   - autoport.zos.port
 attributes:
   check_mode:
-    details: Reads and counts everything but writes nothing; C(changed) says whether records would be appended.
+    details: Reads and counts everything but writes nothing; C(changed) says whether I(dest) would change.
   diff_mode:
-    details: Not supported; the records are append-only and counted in the result.
+    details: Not supported; the records written and removed are counted in the result.
   platform:
     details: Runs on the controller or on a z/OS UNIX host (standard library Python only).
 seealso:
@@ -114,10 +116,15 @@ records:
   type: int
   sample: 153
 written:
-  description: Number of records appended to I(dest) by this run (0 in check mode).
+  description: Number of records this run added to I(dest), ids that were not there before (0 in check mode).
   returned: always
   type: int
   sample: 153
+removed:
+  description: Number of the port's records this run took out of I(dest), from patches edited or removed since.
+  returned: always
+  type: int
+  sample: 0
 toolchain:
   description: Compiler family from the buildenv C(ZOPEN_COMP) stored in the records.
   returned: always
@@ -138,6 +145,7 @@ warnings_found:
 
 from ansible.module_utils.basic import AnsibleModule
 
+from ansible_collections.autoport.zos.plugins.module_utils.atomic_file import OutputError
 from ansible_collections.autoport.zos.plugins.module_utils.patch_read import PatchReadError
 from ansible_collections.autoport.zos.plugins.module_utils.port_layout import PortLayoutError
 from ansible_collections.autoport.zos.plugins.module_utils.port_options import port_argument_spec
@@ -162,7 +170,7 @@ def run_module():
             check_mode=module.check_mode,
             port_commit=params["port_commit"],
         )
-    except (PortLayoutError, PatchReadError, RecordError) as exc:
+    except (PortLayoutError, PatchReadError, RecordError, OutputError) as exc:
         module.fail_json(msg=str(exc))
     except (OSError, UnicodeError) as exc:
         module.fail_json(msg="patch_mine %s -> %s: %s" % (params["port_dir"], params["dest"], exc))
@@ -177,6 +185,7 @@ def run_module():
         left_out=result["left_out"],
         records=result["records"],
         written=result["written"],
+        removed=result["removed"],
         toolchain=result["toolchain"],
         port_commit=result["port_commit"],
         warnings_found=result["warnings"],

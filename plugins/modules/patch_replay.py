@@ -33,6 +33,10 @@ description:
   - Strategy C(leave_one_out) builds once with every patch, then for each patch reverts it
     (C(git apply -R)), rebuilds incrementally and re-applies it. Strategy C(cumulative) builds
     with no patch, then with the first k patches for each k, each from a clean tree.
+  - With C(leave_one_out), when later patches do not apply without a patch (their context holds
+    its lines), the patch is left out together with those dependents, and that build is compared
+    with the build without the dependents only (their own leave-one-out build when one fits, else
+    one more build, C(dep-<n>)); the dependents are listed in RV(patches[].left_out_with).
   - A patch is credited with the error diagnostics present without it and gone with it. Each
     becomes a fix record (C(provenance=build)) whose C(error) is the real message; the patch
     hunk nearest the diagnostic's file and line gives C(wrong_code), C(correct_code) and
@@ -72,7 +76,11 @@ options:
     description: Where the checkpoint file C(replay.json) is kept. Default C(<work_dir>/<port>/state).
     type: path
   dest:
-    description: JSONL file the records are appended to (never rewritten). Default C(<work_dir>/<port>/records.jsonl).
+    description:
+      - JSONL file of the records. Default C(<work_dir>/<port>/records.jsonl).
+      - Holds exactly the records the port's current patches give; an edited or removed patch leaves
+        none of its old records. Rewritten (temp file and rename) only when that changes its bytes;
+        records of other ports in the same file are kept.
     type: path
   log_dir:
     description: Where every build log is kept, named C(<build>-<phase>.log). Default C(<work_dir>/<port>/logs).
@@ -253,10 +261,15 @@ records:
   type: int
   sample: 14
 records_written:
-  description: Number of records appended to I(dest) by this run.
+  description: Number of records this run added to I(dest) (ids that were not there before).
   returned: always
   type: int
   sample: 14
+records_removed:
+  description: Number of the port's records this run took out of I(dest) (from patches edited or removed since).
+  returned: always
+  type: int
+  sample: 0
 patches:
   description: What became of each patch, in application order.
   returned: always
@@ -273,6 +286,13 @@ patches:
         or pending (check mode).
       type: str
       sample: fixed
+    left_out_with:
+      description: >-
+        (leave_one_out) The later patches that do not apply without this one, left out together
+        with it; empty when it was left out alone.
+      type: list
+      elements: str
+      sample: [stable-patches/src/fold.c.patch]
     diagnostics_fixed:
       description: Number of distinct error diagnostics credited to the patch.
       type: int

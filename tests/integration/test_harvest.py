@@ -77,6 +77,10 @@ KNOWN_ANSWERS = {
     ("pathutilport", "patches/src/mode.c.patch"): [("undeclared-identifier", "build", "'ACCESSPERMS' undeclared")],
     ("pathutilport", "patches/src/self.c.patch"): [("missing-header", "build", "mach-o/dyld.h: No such file or directory")],
     ("pathutilport", "patches/src/vis.c.patch"): [("missing-header", "build", "vis.h: No such file or directory")],
+    # fold.c.patch only applies on top of compat.h.patch: compat.h.patch is still credited.
+    ("lnfindport", "stable-patches/src/compat.h.patch"): [("implicit-function", "build", "implicit declaration of function 'memmem'")],
+    ("lnfindport", "stable-patches/src/fold.c.patch"): [("implicit-function", "build", "implicit declaration of function 'strcasestr'")],
+    ("lnfindport", "stable-patches/src/main.c.patch"): [("implicit-function", "build", "implicit declaration of function 'getline'")],
 }
 ZOS_TASK_ACTIONS = {
     "ibm.ibm_zos_core.zos_gather_facts",

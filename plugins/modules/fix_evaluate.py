@@ -30,6 +30,10 @@ options:
     description: Test records (JSONL, the record format of the collection).
     type: path
     required: true
+  records_name:
+    description: Name of the test records in messages (e.g. the controller file they were copied from); empty uses I(records).
+    type: str
+    default: ""
   train_records:
     description: Training records the retrieval baseline and retrieval-augmented prompts search (JSONL). Empty for none.
     type: path
@@ -181,6 +185,7 @@ def run_module():
     module = AnsibleModule(
         argument_spec=dict(
             records=dict(type="path", required=True),
+            records_name=dict(type="str", default=""),
             train_records=dict(type="path", default=""),
             dest=dict(type="path", required=True),
             systems=dict(type="list", elements="dict", required=True, options=SYSTEM_SPEC),
@@ -208,7 +213,10 @@ def run_module():
         seconds = round(time.monotonic() - started, 3)
         changed = write_if_changed(params["dest"], predictions_jsonl(lines))
     except (EvaluateError, OutputError) as exc:
-        module.fail_json(msg=str(exc))
+        message = str(exc)
+        if params["records_name"]:
+            message = message.replace(params["records"], params["records_name"])
+        module.fail_json(msg=message)
     results = {}
     for system in params["systems"]:
         figures = metric_summary([line for line in lines if line["system"] == system["name"]])

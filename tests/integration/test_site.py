@@ -54,8 +54,14 @@ def test_every_stage_produced_something(demo: dict[str, Any]) -> None:
     # The question comes from a port the model was not trained on.
     test_ports = {r["port"] for r in test_split}
     assert any(port in chat["question"] or r["error"][:40] in chat["question"] for r in test_split for port in test_ports)
+    # The evaluation compared the five systems on the test split and reported from predictions.jsonl.
+    predictions = load_json_lines(out / "evaluate" / "predictions.jsonl")
+    assert {p["system"] for p in predictions} == {"unchanged", "retrieval", "base", "tuned", "tuned_rag"}
+    assert len({p["item"] for p in predictions}) == len(test_split)
+    assert "| tuned |" in (out / "evaluate" / "report.md").read_text(encoding="utf-8")
+    assert (out / "evaluate" / "report.html").is_file()
     stats = demo["first"].set_stats
-    for key in ("harvest_records", "mine_records", "curate_kept", "taxonomy_leaves", "ilab_samples_generated", "ilab_training_loss"):
+    for key in ("harvest_records", "mine_records", "curate_kept", "taxonomy_leaves", "ilab_samples_generated", "ilab_training_loss", "evaluate_overall"):
         assert key in stats, key
     assert int(stats["harvest_records"]) > 0 and int(stats["taxonomy_leaves"]) > 0 and int(stats["ilab_samples_generated"]) > 0
 

@@ -76,8 +76,8 @@ def main() -> int:
     systems.append({"name": "base", "kind": "model", "url": url, "model": "base"})
     if args.tuned and os.path.exists(args.tuned):
         models.append({"model": args.tuned, "model_alias": "tuned", "n_ctx": 4096, "n_threads": args.threads, "verbose": False})
-        systems.append({"name": "tuned", "kind": "model", "url": url, "model": "tuned"})
-        systems.append({"name": "tuned_rag", "kind": "model", "url": url, "model": "tuned", "rag_examples": 1})
+        systems.append({"name": "tuned", "kind": "model", "url": url, "model": "tuned", "prompt_format": "ilab"})
+        systems.append({"name": "tuned_rag", "kind": "model", "url": url, "model": "tuned", "prompt_format": "ilab", "rag_examples": 1})
     else:
         print("no tuned GGUF (--tuned): base only")
     config = os.path.join(work, "server.json")

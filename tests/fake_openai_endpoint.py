@@ -1,6 +1,6 @@
 """TEST DOUBLE: a fake OpenAI-compatible chat endpoint on 127.0.0.1 with scripted answers.
 
-Stands in for a served model where the test must know every answer in advance (to check
+Answers POST /v1/chat/completions and POST /v1/completions (text prompt). Stands in for a served model where the test must know every answer in advance (to check
 every metric exactly). The real thing (llama-cpp-python's server with a GGUF) is exercised
 by the README's measured run and benchmarks/bench_evaluate.py.
 
@@ -52,6 +52,7 @@ class FakeOpenAIEndpoint:
             def do_POST(self) -> None:
                 body = json.loads(self.rfile.read(int(self.headers.get("Content-Length") or 0)) or b"{}")
                 body["_authorization"] = self.headers.get("Authorization")
+                body["_path"] = self.path
                 fake.requests.append(body)
                 reply = fake.reply(body)
                 if isinstance(reply, list):
@@ -63,10 +64,14 @@ class FakeOpenAIEndpoint:
                     return self._send(200, b"<html><body>502 Bad Gateway</body></html>", "text/html")
                 if reply == HTTP_500:
                     return self._send(500, b'{"error": "model crashed"}')
+                if self.path.endswith("/chat/completions"):
+                    choice = {"index": 0, "message": {"role": "assistant", "content": reply}, "finish_reason": "stop"}
+                else:
+                    choice = {"index": 0, "text": reply, "finish_reason": "stop"}
                 answer = {
-                    "object": "chat.completion",
+                    "object": "chat.completion" if "message" in choice else "text_completion",
                     "model": body.get("model"),
-                    "choices": [{"index": 0, "message": {"role": "assistant", "content": reply}, "finish_reason": "stop"}],
+                    "choices": [choice],
                     "usage": {"prompt_tokens": 100, "completion_tokens": len(reply.split()), "total_tokens": 100 + len(reply.split())},
                 }
                 self._send(200, json.dumps(answer).encode())
@@ -78,7 +83,8 @@ class FakeOpenAIEndpoint:
 
     def reply(self, body: dict[str, Any]) -> Any:
         users = [m.get("content", "") for m in body.get("messages", []) if m.get("role") == "user"]
-        question = users[-1] if users else ""
+        # A text completion (ilab format): the question follows the last <|user|>.
+        question = users[-1] if users else str(body.get("prompt", "")).rsplit("<|user|>", 1)[-1]
         for (model, marker), reply in self.script.items():
             if model == body.get("model") and marker in question:
                 return reply

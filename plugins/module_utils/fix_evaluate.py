@@ -109,21 +109,45 @@ def prompt_messages(record: Mapping[str, Any], examples: Iterable[Mapping[str, A
     return messages
 
 
-def chat_completion(url: str, model: str, messages: list[dict], decoding: Mapping[str, Any], api_key: str = "", timeout: float = 120.0, opener: Callable | None = None) -> dict:
-    """One POST {url}/chat/completions; returns {'text', 'completion_tokens', 'seconds'}."""
+# Stop strings of the ilab training format (chat_check.py uses the same).
+ILAB_STOP = ["<|endoftext|>", "<|user|>", "<|system|>", "<|im_end|>"]
+PROMPT_FORMATS = ("chat", "ilab")
+
+
+def ilab_prompt(messages: list[dict]) -> str:
+    """The text format `ilab model train` taught the student: <|system|>, <|user|>, <|assistant|> turns."""
+    return "".join("<|%s|>\n%s\n" % (m["role"], m["content"]) for m in messages) + "<|assistant|>\n"
+
+
+def chat_completion(
+    url: str,
+    model: str,
+    messages: list[dict],
+    decoding: Mapping[str, Any],
+    api_key: str = "",
+    timeout: float = 120.0,
+    prompt_format: str = "chat",
+) -> dict:
+    """One answer: POST {url}/chat/completions (the server applies the model's chat template), or with
+    prompt_format ilab POST {url}/completions with the ilab text prompt. Returns {'text', 'completion_tokens', 'seconds'}."""
     import socket
     import urllib.error
     import urllib.request
 
-    body = {"model": model, "messages": messages}
+    if prompt_format == "ilab":
+        body = {"model": model, "prompt": ilab_prompt(messages), "stop": ILAB_STOP}
+        path = "/completions"
+    else:
+        body = {"model": model, "messages": messages}
+        path = "/chat/completions"
     body.update({k: v for k, v in decoding.items() if v is not None})
-    request = urllib.request.Request(url.rstrip("/") + "/chat/completions", data=json.dumps(body).encode("utf-8"), method="POST")
+    request = urllib.request.Request(url.rstrip("/") + path, data=json.dumps(body).encode("utf-8"), method="POST")
     request.add_header("Content-Type", "application/json")
     if api_key:
         request.add_header("Authorization", "Bearer " + api_key)
     started = time.monotonic()
     try:
-        with (opener or urllib.request.urlopen)(request, timeout=timeout) as response:
+        with urllib.request.urlopen(request, timeout=timeout) as response:
             raw = response.read(16 * 1024 * 1024)
     except urllib.error.HTTPError as exc:
         detail = exc.read(500).decode("utf-8", "replace") if exc.fp else ""
@@ -139,11 +163,12 @@ def chat_completion(url: str, model: str, messages: list[dict], decoding: Mappin
     seconds = time.monotonic() - started
     try:
         data = json.loads(raw.decode("utf-8"))
-        text = data["choices"][0]["message"]["content"]
+        choice = data["choices"][0]
+        text = choice["text"] if prompt_format == "ilab" else choice["message"]["content"]
     except (UnicodeDecodeError, ValueError, KeyError, IndexError, TypeError):
-        raise EndpointError("endpoint returned no chat completion (not OpenAI JSON): %r" % raw[:120])
+        raise EndpointError("endpoint returned no %s (not OpenAI JSON): %r" % ("completion" if prompt_format == "ilab" else "chat completion", raw[:120]))
     if not isinstance(text, str):
-        raise EndpointError("endpoint returned a non-text message content: %r" % (text,))
+        raise EndpointError("endpoint returned a non-text answer: %r" % (text,))
     usage = data.get("usage") if isinstance(data.get("usage"), dict) else {}
     tokens = usage.get("completion_tokens")
     return {"text": text, "completion_tokens": tokens if isinstance(tokens, int) else None, "seconds": round(seconds, 3)}
@@ -211,7 +236,10 @@ def answer_model(record: Mapping[str, Any], system: Mapping[str, Any], index: Bm
             continue
         request = {"temperature": decoding.get("temperature", 0.0), "max_tokens": decoding.get("max_tokens"), "seed": int(decoding.get("seed", 0)) + sample}
         try:
-            reply = chat_completion(system["url"], system.get("model") or system["name"], messages, request, system.get("api_key") or "", float(decoding.get("timeout", 120)))
+            reply = chat_completion(
+                system["url"], system.get("model") or system["name"], messages, request, system.get("api_key") or "",
+                float(decoding.get("timeout", 120)), system.get("prompt_format") or "chat",
+            )
         except EndpointError as exc:
             breaker["failures"] = breaker.get("failures", 0) + 1
             if breaker["failures"] >= BREAKER:
@@ -302,6 +330,8 @@ def check_systems(systems: list[Mapping[str, Any]]) -> None:
             raise EvaluateError("system %s: kind must be one of %s" % (name, ", ".join(SYSTEM_KINDS)))
         if system["kind"] == "model" and not system.get("url"):
             raise EvaluateError("system %s: a model system needs the url of an OpenAI-compatible endpoint" % name)
+        if (system.get("prompt_format") or "chat") not in PROMPT_FORMATS:
+            raise EvaluateError("system %s: prompt_format must be chat or ilab" % name)
 
 
 def evaluate(

@@ -69,6 +69,14 @@ options:
         description: Bearer key of the endpoint; never logged.
         type: str
         default: ""
+      prompt_format:
+        description:
+          - C(chat) sends the messages to C(/chat/completions) (the server applies the model's chat template);
+            C(ilab) sends the text format C(ilab model train) taught the student (C(<|system|>), C(<|user|>),
+            C(<|assistant|>)) to C(/completions).
+        type: str
+        default: chat
+        choices: [chat, ilab]
       rag_examples:
         description: Retrieved training examples put into the prompt as earlier turns (retrieval-augmented); 0 for none.
         type: int
@@ -129,8 +137,8 @@ EXAMPLES = r"""
       - {name: unchanged, kind: unchanged}
       - {name: retrieval, kind: retrieval}
       - {name: base, kind: model, url: "http://127.0.0.1:8011/v1", model: base}
-      - {name: tuned, kind: model, url: "http://127.0.0.1:8011/v1", model: tuned}
-      - {name: tuned_rag, kind: model, url: "http://127.0.0.1:8011/v1", model: tuned, rag_examples: 1}
+      - {name: tuned, kind: model, url: "http://127.0.0.1:8011/v1", model: tuned, prompt_format: ilab}
+      - {name: tuned_rag, kind: model, url: "http://127.0.0.1:8011/v1", model: tuned, prompt_format: ilab, rag_examples: 1}
     max_tokens: 384
   register: evaluation
 """
@@ -177,6 +185,7 @@ SYSTEM_SPEC = dict(
     url=dict(type="str", default=""),
     model=dict(type="str", default=""),
     api_key=dict(type="str", default="", no_log=True),
+    prompt_format=dict(type="str", default="chat", choices=["chat", "ilab"]),
     rag_examples=dict(type="int", default=0),
 )
 

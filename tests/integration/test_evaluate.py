@@ -81,6 +81,8 @@ def test_five_systems_on_the_same_items(evaluated: dict[str, Any]) -> None:
     table = {(line["system"], line["file"]): line for line in lines}
     assert table[("tuned", "src/a.c")]["exact"] is True and table[("tuned", "src/a.c")]["applies"] is True
     assert table[("base", "src/a.c")]["status"] == "unreadable"
+    # The tuned systems were asked in the text format ilab trained them on.
+    assert table[("tuned", "src/a.c")]["prompt"][-1]["role"] == "user"
     # The training fix (an #ifndef guard around the same include) carries over to both items.
     assert table[("retrieval", "src/a.c")]["exact"] is True and table[("retrieval", "src/b.c")]["exact"] is True
     assert table[("unchanged", "src/a.c")]["exact"] is False

@@ -86,8 +86,8 @@ def run(tmp_path_factory):
             {"name": "unchanged", "kind": "unchanged"},
             {"name": "retrieval", "kind": "retrieval"},
             {"name": "base", "kind": "model", "url": fake.url, "model": "base"},
-            {"name": "tuned", "kind": "model", "url": fake.url, "model": "tuned", "api_key": "sk-test-secret"},
-            {"name": "tuned_rag", "kind": "model", "url": fake.url, "model": "tuned", "rag_examples": 1},
+            {"name": "tuned", "kind": "model", "url": fake.url, "model": "tuned", "api_key": "sk-test-secret", "prompt_format": "ilab"},
+            {"name": "tuned_rag", "kind": "model", "url": fake.url, "model": "tuned", "rag_examples": 1, "prompt_format": "ilab"},
         ]
         lines = fix_evaluate.evaluate(str(test), str(train), systems, {"samples": 1, "temperature": 0.0, "max_tokens": 64, "timeout": 1.0})
         requests = list(fake.requests)
@@ -164,8 +164,15 @@ def test_prompts_are_the_trained_ones_and_decoding_is_the_same(run):
     assert rag["prompt"][2]["content"] == fix_answer(TRAIN[1])
     decodings = {(r["temperature"], r["max_tokens"], r["seed"]) for r in run["requests"]}
     assert decodings == {(0.0, 64, 0)}
+    # base is asked through its chat template, tuned in the text format ilab trained it on.
+    assert {r["_path"] for r in run["requests"] if r["model"] == "base"} == {"/v1/chat/completions"}
+    tuned = [r for r in run["requests"] if r["model"] == "tuned"]
+    assert {r["_path"] for r in tuned} == {"/v1/completions"}
+    assert tuned[0]["prompt"] == "<|system|>\n%s\n<|user|>\n%s\n<|assistant|>\n" % (expected[0]["content"], expected[1]["content"])
+    assert tuned[0]["stop"] == fix_evaluate.ILAB_STOP
     # The key goes in the header of its own system only, never into a prediction.
-    assert {r["_authorization"] for r in run["requests"] if r["model"] == "tuned" and len(r["messages"]) == 2} == {"Bearer sk-test-secret"}
+    assert {r["_authorization"] for r in tuned if r["prompt"].count("<|user|>") == 1} == {"Bearer sk-test-secret"}
+    assert {r["_authorization"] for r in tuned if r["prompt"].count("<|user|>") == 2} == {None}
     assert b"sk-test-secret" not in run["predictions"].read_bytes()
 
 

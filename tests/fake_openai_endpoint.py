@@ -1,6 +1,7 @@
-"""TEST DOUBLE: a fake OpenAI-compatible chat endpoint on 127.0.0.1 with scripted answers.
+"""TEST DOUBLE: a fake OpenAI-compatible endpoint on 127.0.0.1 with scripted answers.
 
-Answers POST /v1/chat/completions and POST /v1/completions (text prompt). Stands in for a served model where the test must know every answer in advance (to check
+Answers POST /v1/chat/completions and POST /v1/completions (text prompt). Stands in for a
+served model where the test must know every answer in advance (to check
 every metric exactly). The real thing (llama-cpp-python's server with a GGUF) is exercised
 by the README's measured run and benchmarks/bench_evaluate.py.
 
@@ -47,7 +48,7 @@ class FakeOpenAIEndpoint:
                     pass
 
             def do_GET(self) -> None:
-                self._send(200, json.dumps({"object": "list", "data": [{"id": m} for m, _ in fake.script]}).encode())
+                self._send(200, json.dumps({"object": "list", "data": [{"id": model} for model, _marker in fake.script]}).encode())
 
             def do_POST(self) -> None:
                 body = json.loads(self.rfile.read(int(self.headers.get("Content-Length") or 0)) or b"{}")

@@ -70,7 +70,7 @@ def predict_category(answer: str | None) -> str | None:
     """The category an answer names: the trained description it repeats, else a category name it writes."""
     text = answer or ""
     for name, description in CATEGORY_DESCRIPTIONS.items():
-        if description.split(". ")[0] in text:
+        if description.split(". ", maxsplit=1)[0] in text:
             return name
     match = _CATEGORY_NAME.search(text)
     return match.group(1) if match else None
@@ -154,7 +154,7 @@ def bootstrap_ci(values: list[float], samples: int = BOOTSTRAP_SAMPLES, seed: in
         return values[0], values[0]
     rng = random.Random(seed)
     count = len(values)
-    means = sorted(sum(values[rng.randrange(count)] for _ in range(count)) / count for _ in range(samples))
+    means = sorted(sum(values[rng.randrange(count)] for _draw in range(count)) / count for _sample in range(samples))
     return means[int(0.025 * samples)], means[min(samples - 1, int(0.975 * samples))]
 
 
@@ -225,7 +225,14 @@ def summarize(lines: list[Mapping[str, Any]]) -> dict:
         if line.get("system") not in systems:
             systems.append(line.get("system"))
     by_system = _grouped(lines, "system")
-    summary: dict[str, Any] = {"systems": systems, "items": len({line.get("item") for line in lines}), "overall": {}, "by_category": {}, "by_port": {}, "speed": {}}
+    summary: dict[str, Any] = {
+        "systems": systems,
+        "items": len({line.get("item") for line in lines}),
+        "overall": {},
+        "by_category": {},
+        "by_port": {},
+        "speed": {},
+    }
     summary["skipped"] = sorted({(line.get("item"), line.get("reason")) for line in lines if line.get("status") == "skipped"})
     for (system,), group in by_system.items():
         summary["overall"][system] = metric_summary(group)

@@ -22,7 +22,11 @@ except ImportError:  # pragma: no cover - depends on the controller
     Figure = None
 
 HEADLINE = (("exact", "exact"), ("exact_at_k", "exact@k"), ("applies", "applies"), ("edit_gain", "edit gain"), ("category_match", "category"))
-CHART_METRICS = (("exact", "Exact fix (whitespace-normalised)"), ("applies", "Edit applies (git apply --check)"), ("edit_gain", "Edit gain (similarity to the fix minus the unchanged code's)"))
+CHART_METRICS = (
+    ("exact", "Exact fix (whitespace-normalised)"),
+    ("applies", "Edit applies (git apply --check)"),
+    ("edit_gain", "Edit gain (similarity to the fix minus the unchanged code's)"),
+)
 COLOURS = ("#777777", "#d19a2a", "#3b6ea5", "#3b8a5a", "#8e5ea2", "#c0504d")
 
 
@@ -67,13 +71,13 @@ def headline_rows(summary: Mapping[str, Any]) -> list[tuple]:
         speed = summary["speed"][system]
         rows.append(
             (system, figures["items"])
-            + tuple(_cell(figures[metric], metric != "edit_gain") for metric, _ in HEADLINE)
+            + tuple(_cell(figures[metric], metric != "edit_gain") for metric, _title in HEADLINE)
             + (figures["unreadable"], figures["errors"], speed["seconds_per_item"], speed["tokens_per_second"] or "")
         )
     return rows
 
 
-HEADLINE_HEADER = ("system", "items") + tuple(title for _, title in HEADLINE) + ("unreadable", "endpoint errors", "s/item", "tokens/s")
+HEADLINE_HEADER = ("system", "items") + tuple(title for _metric, title in HEADLINE) + ("unreadable", "endpoint errors", "s/item", "tokens/s")
 
 
 def group_rows(groups: Mapping[str, Mapping[str, Any]], systems: list[str], metric: str = "exact") -> list[tuple]:
@@ -131,7 +135,8 @@ def render_markdown(summary: Mapping[str, Any]) -> str:
     first, second = summary["differences"]["systems"] or ("tuned", "base")
     parts += ["## Ten items where %s and %s differ most" % (first, second), ""]
     rows = difference_rows(summary)
-    parts.append(_table_md(("item", "port", "file", "category", first, second), rows) if rows else "None: the two systems score the same on every item (or one of them did not run).")
+    none = "None: the two systems score the same on every item (or one of them did not run)."
+    parts.append(_table_md(("item", "port", "file", "category", first, second), rows) if rows else none)
     parts.append("")
     if summary["skipped"]:
         parts += ["## Items not evaluated", "", _table_md(("item", "reason"), summary["skipped"]), ""]

@@ -42,7 +42,7 @@ class Bm25Index:
             for token in counts:
                 frequency[token] = frequency.get(token, 0) + 1
         total = len(self.docs)
-        self.average = (sum(length for _, length in self.docs) / total) if total else 0.0
+        self.average = (sum(length for _counts, length in self.docs) / total) if total else 0.0
         self.idf = {token: math.log(1.0 + (total - n + 0.5) / (n + 0.5)) for token, n in frequency.items()}
 
     def search(self, record: Mapping[str, Any], count: int = 1) -> list[tuple[Mapping[str, Any], float]]:

@@ -217,7 +217,14 @@ def answer_retrieval(record: Mapping[str, Any], index: Bm25Index, **_: Any) -> d
     neighbour, weight = hits[0]
     code, how = transfer_fix(record, neighbour)
     answer = "nearest training record %s (%s, score %.3f): %s" % (neighbour.get("id"), neighbour.get("port"), weight, how)
-    return {"answers": [answer], "codes": [code], "reasons": [""], "prompt": None, "predicted_category": neighbour.get("error_category"), "neighbour": neighbour.get("id")}
+    return {
+        "answers": [answer],
+        "codes": [code],
+        "reasons": [""],
+        "prompt": None,
+        "predicted_category": neighbour.get("error_category"),
+        "neighbour": neighbour.get("id"),
+    }
 
 
 def answer_model(record: Mapping[str, Any], system: Mapping[str, Any], index: Bm25Index | None, decoding: Mapping[str, Any], breaker: dict, **_: Any) -> dict:

@@ -36,7 +36,8 @@ def sample_problem(sample: Any, require_code: bool = True) -> str | None:
     if not isinstance(sample, dict):
         return "not a JSON object"
     turns = [(role, content) for role, content in _turns(sample) if role in ("user", "assistant", "?")]
-    if not any(role == "user" for role, _ in turns) or not any(role == "assistant" for role, _ in turns):
+    roles = [role for role, _content in turns]
+    if "user" not in roles or "assistant" not in roles:
         return "no user turn or no assistant turn"
     for role, content in turns:
         if not isinstance(content, str) or not content.strip():

@@ -236,7 +236,8 @@ def run_module():
             "unreadable": figures["unreadable"],
             "errors": figures["errors"],
         }
-    module.exit_json(changed=changed, predictions=params["dest"], items=len(usable[: params["limit"] or None]), skipped=len(unusable), results=results, seconds=seconds)
+    items = len(usable[: params["limit"] or None])
+    module.exit_json(changed=changed, predictions=params["dest"], items=items, skipped=len(unusable), results=results, seconds=seconds)
 
 
 def main():

@@ -77,7 +77,7 @@ def test_five_systems_on_the_same_items(evaluated: dict[str, Any]) -> None:
     assert_ok(evaluated["first"])
     lines = [json.loads(line) for line in (evaluated["output"] / "predictions.jsonl").read_text(encoding="utf-8").splitlines()]
     systems = ["unchanged", "retrieval", "base", "tuned", "tuned_rag"]
-    assert [line["system"] for line in lines] == [s for s in systems for _ in range(2)] + systems
+    assert [line["system"] for line in lines] == [s for s in systems for _item in range(2)] + systems
     table = {(line["system"], line["file"]): line for line in lines}
     assert table[("tuned", "src/a.c")]["exact"] is True and table[("tuned", "src/a.c")]["applies"] is True
     assert table[("base", "src/a.c")]["status"] == "unreadable"

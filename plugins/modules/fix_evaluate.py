@@ -159,7 +159,7 @@ skipped:
   returned: always
   type: int
   sample: 0
-results:
+figures:
   description: Per system the share of exact and applying answers, the mean edit gain, unreadable answers and endpoint errors.
   returned: when not in check mode
   type: dict
@@ -237,7 +237,7 @@ def run_module():
             "errors": figures["errors"],
         }
     items = len(usable[: params["limit"] or None])
-    module.exit_json(changed=changed, predictions=params["dest"], items=items, skipped=len(unusable), results=results, seconds=seconds)
+    module.exit_json(changed=changed, predictions=params["dest"], items=items, skipped=len(unusable), figures=results, seconds=seconds)
 
 
 def main():

@@ -139,8 +139,11 @@ def build_report(
     chat: Mapping[str, Any],
     settings: Mapping[str, Any],
     steps: Mapping[str, Any],
+    sample_filter: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
     return {
+        # Samples set aside before training by ilab_sample_filter (empty turn, no corrected code).
+        "filter": dict(sample_filter or {}),
         "format": 1,
         "samples": {k: generation.get(k) for k in ("seed_examples", "generated", "kept", "rejected", "kept_with_empty_turn", "test")},
         "training": {
@@ -166,6 +169,16 @@ def render_markdown(report: Mapping[str, Any]) -> str:
     ]
     for key in ("seed_examples", "generated", "kept", "rejected", "kept_with_empty_turn", "test"):
         lines.append("| %s | %s |" % (key.replace("_", " "), samples.get(key)))
+    sample_filter = report.get("filter") or {}
+    if sample_filter.get("rejected") is not None:
+        lines += [
+            "",
+            "Set aside before training (rule `%s`): %s of %s, kept %s." % (
+                sample_filter.get("rule"), sample_filter.get("rejected"),
+                int(sample_filter.get("rejected") or 0) + int(sample_filter.get("kept") or 0), sample_filter.get("kept")),
+        ]
+        for reason, count in sorted((sample_filter.get("reasons") or {}).items()):
+            lines.append("- %s: %s" % (reason, count))
     loss = training.get("final_loss")
     lines += ["", "Training loss: %s" % ("%.4f" % loss if isinstance(loss, (int, float)) else "not reported"), ""]
     steps = report.get("steps") or {}

@@ -35,6 +35,10 @@ options:
     description: JSON transcript written by the chat check.
     type: path
     required: true
+  sample_filter:
+    description: Result of M(autoport.zos.ilab_sample_filter) (rule, kept, rejected, reasons), reported as the samples set aside before training.
+    type: dict
+    default: {}
   stamps:
     description: Step name to stamp file; each stamp's C(extra.seconds) becomes the step's duration.
     type: dict
@@ -130,6 +134,7 @@ def run_module():
             generated_dir=dict(type="path", required=True),
             train_log=dict(type="path", required=True),
             transcript=dict(type="path", required=True),
+            sample_filter=dict(type="dict", default={}),
             stamps=dict(type="dict", default={}),
             settings=dict(type="dict", default={}),
         ),
@@ -150,7 +155,7 @@ def run_module():
         stamp = read_stamp(params["stamps"][name]) or {}
         extra = stamp.get("extra") or {}
         steps[name] = {"ran": bool(stamp), "seconds": extra.get("seconds")}
-    report = build_report(generation, training, chat, params["settings"], steps)
+    report = build_report(generation, training, chat, params["settings"], steps, params["sample_filter"])
     json_path = os.path.join(params["dest"], "report.json")
     md_path = os.path.join(params["dest"], "report.md")
     try:

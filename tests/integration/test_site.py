@@ -122,6 +122,13 @@ def test_every_stage_produced_something(demo: dict[str, Any]) -> None:
     stdout = demo["first"].stdout
     for key in ("harvest_records", "mine_records", "curate_kept", "taxonomy_leaves", "ilab_samples_generated", "ilab_training_loss"):
         assert "%s: " % key in stdout.split("CUSTOM STATS")[-1], key
+    # The evaluation compared the five systems on the test split and reported from predictions.jsonl.
+    predictions = load_json_lines(out / "evaluate" / "predictions.jsonl")
+    assert {p["system"] for p in predictions} == {"unchanged", "retrieval", "base", "tuned", "tuned_rag"}
+    assert len({p["item"] for p in predictions}) == len(test_split)
+    assert "| tuned |" in (out / "evaluate" / "report.md").read_text(encoding="utf-8")
+    assert (out / "evaluate" / "report.html").is_file()
+    assert "evaluate_overall: " in stdout.split("CUSTOM STATS")[-1]
 
 
 def test_second_demo_run_changes_nothing(demo: dict[str, Any]) -> None:

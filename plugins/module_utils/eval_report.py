@@ -10,9 +10,9 @@ fixed SVG hash salt, no dates. Controller only (matplotlib).
 from __future__ import annotations
 
 import html
-import json
 from typing import Any, Mapping
 
+from ansible_collections.autoport.zos.plugins.module_utils import jsonl
 from ansible_collections.autoport.zos.plugins.module_utils.curate_report import MATPLOTLIB_IMPORT_ERROR, _img, _svg, _table_html, _table_md
 from ansible_collections.autoport.zos.plugins.module_utils.eval_metrics import summarize
 
@@ -37,19 +37,14 @@ class PredictionsError(Exception):
 def read_predictions(path: str) -> list[dict]:
     lines = []
     try:
-        with open(path, "r", encoding="utf-8") as handle:
-            for number, raw in enumerate(handle, 1):
-                if not raw.strip():
-                    continue
-                try:
-                    line = json.loads(raw)
-                except ValueError as exc:
-                    raise PredictionsError("%s line %d: not JSON (%s)" % (path, number, exc))
-                if not isinstance(line, dict) or "system" not in line or "item" not in line:
-                    raise PredictionsError("%s line %d: not a prediction (needs system and item)" % (path, number))
-                lines.append(line)
-    except OSError as exc:
-        raise PredictionsError("%s: cannot be read (%s)" % (path, exc.strerror or exc))
+        for line in jsonl.read_jsonl(path, jsonl.MAX_LINE_BYTES):
+            if line.value is None:
+                raise PredictionsError("%s line %d: %s" % (path, line.number, line.reason))
+            if "system" not in line.value or "item" not in line.value:
+                raise PredictionsError("%s line %d: not a prediction (needs system and item)" % (path, line.number))
+            lines.append(line.value)
+    except jsonl.JsonlError as exc:
+        raise PredictionsError("%s: cannot be read (%s)" % (path, exc))
     if not lines:
         raise PredictionsError("%s: no predictions" % path)
     return lines

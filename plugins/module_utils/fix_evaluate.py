@@ -29,6 +29,7 @@ import os
 import time
 from typing import Any, Callable, Iterable, Mapping
 
+from ansible_collections.autoport.zos.plugins.module_utils import jsonl
 from ansible_collections.autoport.zos.plugins.module_utils.eval_metrics import (
     applies_check,
     extract_code,
@@ -54,34 +55,21 @@ class EndpointError(Exception):
 
 
 def read_records(path: str, required: bool = True) -> tuple[list[dict], list[dict]]:
-    """(usable records, [{'line', 'reason', 'record'}] unusable ones) of a JSONL file."""
+    """(usable records, [{'line', 'reason', 'record'}] unusable ones) of a JSONL file, read
+    by the collection's one bounded reader (jsonl)."""
     usable: list[dict] = []
     unusable: list[dict] = []
     try:
-        handle = open(path, "rb")
-    except OSError as exc:
+        for line in jsonl.read_jsonl(path, MAX_LINE_BYTES):
+            reason = line.reason if line.value is None else record_problem(line.value)
+            if reason is None:
+                usable.append(line.value)
+            else:
+                unusable.append({"line": line.number, "reason": reason, "record": line.value})
+    except jsonl.JsonlError as exc:
         if not required:
             return [], []
-        raise EvaluateError("%s: cannot be read (%s)" % (path, exc.strerror or exc))
-    with handle:
-        for number, raw in enumerate(handle, 1):
-            if not raw.strip():
-                continue
-            reason = None
-            record: Any = None
-            if len(raw) > MAX_LINE_BYTES:
-                reason = "line longer than %d bytes" % MAX_LINE_BYTES
-            else:
-                try:
-                    record = json.loads(raw.decode("utf-8"))
-                except (UnicodeDecodeError, ValueError) as exc:
-                    reason = "not JSON (%s)" % exc
-            if reason is None:
-                reason = record_problem(record)
-            if reason is None:
-                usable.append(record)
-            else:
-                unusable.append({"line": number, "reason": reason, "record": record if isinstance(record, dict) else None})
+        raise EvaluateError("%s: cannot be read (%s)" % (path, exc))
     return usable, unusable
 
 

@@ -16,6 +16,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from ansible_collections.autoport.zos.plugins.module_utils import jsonl
 from ansible_collections.autoport.zos.plugins.module_utils.eval_metrics import extract_code
 
 MAX_LINE_BYTES = 4 * 1024 * 1024
@@ -51,30 +52,20 @@ def sample_problem(sample: Any, require_code: bool = True) -> str | None:
 
 
 def filter_samples(path: str, require_code: bool = True) -> tuple[list[bytes], list[dict]]:
-    """(kept raw lines, rejected [{'line', 'reason', 'sample'}]) of a generated JSONL file."""
+    """(kept raw lines, rejected [{'line', 'reason', 'sample'}]) of a generated JSONL file,
+    read by the collection's one bounded reader (jsonl); kept lines stay byte for byte."""
     kept: list[bytes] = []
     rejected: list[dict] = []
     try:
-        handle = open(path, "rb")
-    except OSError as exc:
-        raise SampleError("%s: cannot be read (%s)" % (path, exc.strerror or exc))
-    with handle:
-        for number, raw in enumerate(handle, 1):
-            if not raw.strip():
-                continue
-            sample: Any = None
-            if len(raw) > MAX_LINE_BYTES:
-                reason: str | None = "line longer than %d bytes" % MAX_LINE_BYTES
-            else:
-                try:
-                    sample = json.loads(raw.decode("utf-8"))
-                    reason = sample_problem(sample, require_code)
-                except (UnicodeDecodeError, ValueError) as exc:
-                    reason = "not JSON (%s)" % exc
-            if reason is None:
+        for number, raw in jsonl.raw_lines(path, MAX_LINE_BYTES):
+            line = jsonl.parse_line(number, raw, MAX_LINE_BYTES)
+            reason = line.reason if line.value is None else sample_problem(line.value, require_code)
+            if reason is None and raw is not None:
                 kept.append(raw if raw.endswith(b"\n") else raw + b"\n")
             else:
-                rejected.append({"line": number, "reason": reason, "sample": sample if isinstance(sample, dict) else None})
+                rejected.append({"line": number, "reason": reason, "sample": line.value})
+    except jsonl.JsonlError as exc:
+        raise SampleError("%s: cannot be read (%s)" % (path, exc))
     return kept, rejected
 
 
@@ -85,6 +76,7 @@ def rejected_jsonl(rejected: list[dict]) -> bytes:
 def count_reasons(rejected: list[dict]) -> dict[str, int]:
     counts: dict[str, int] = {}
     for item in rejected:
-        key = item["reason"].split(" (")[0]
+        # The kind of reason, without its detail ("not JSON: ...", "... (no fenced code block)").
+        key = item["reason"].split(" (")[0].split(": ")[0]
         counts[key] = counts.get(key, 0) + 1
     return dict(sorted(counts.items()))

@@ -111,20 +111,16 @@ options:
     description: Evaluate only the first I(limit) usable items (0 for all).
     type: int
     default: 0
-attributes:
-  check_mode:
-    description: Can run in check_mode and return changed status prediction without modifying target.
-    support: full
-  diff_mode:
-    description: Will return details on what has changed (or possibly needs changing in check_mode), when in diff mode.
-    support: none
-  platform:
-    description: Target OS/families that can be operated against.
-    support: full
-    platforms: posix
+extends_documentation_fragment:
+  - autoport.zos.attributes
+  - autoport.zos.attributes.posix
 seealso:
+  - module: autoport.zos.ilab_report
+    description: "Before: the run report of the model this evaluation scores (train stage)."
   - module: autoport.zos.fix_evaluate_report
+    description: "Next: the report and charts, recomputed from predictions.jsonl alone."
   - module: autoport.zos.dataset_curate
+    description: Writes the test split (ports never trained on) and train.jsonl that retrieval searches.
 """
 
 EXAMPLES = r"""

@@ -30,19 +30,12 @@ options:
     description: Folder for report.md, report.html and summary.json.
     type: path
     required: true
-attributes:
-  check_mode:
-    description: Can run in check_mode and return changed status prediction without modifying target.
-    support: full
-  diff_mode:
-    description: Will return details on what has changed (or possibly needs changing in check_mode), when in diff mode.
-    support: none
-  platform:
-    description: Target OS/families that can be operated against.
-    support: full
-    platforms: posix
+extends_documentation_fragment:
+  - autoport.zos.attributes
+  - autoport.zos.attributes.posix
 seealso:
   - module: autoport.zos.fix_evaluate
+    description: "Before: writes predictions.jsonl, the only input of this report."
 """
 
 EXAMPLES = r"""

@@ -55,6 +55,8 @@ seealso:
     description: "Before: the stamps whose step times the report reads."
   - module: autoport.zos.ilab_progress
     description: "Before: followed each long step."
+  - module: autoport.zos.fix_evaluate
+    description: "Next: the evaluation of the trained model against the base model and retrieval (evaluate stage)."
 """
 
 EXAMPLES = r"""

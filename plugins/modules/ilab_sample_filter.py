@@ -37,19 +37,14 @@ options:
     description: Reject answers that give no corrected code.
     type: bool
     default: true
-attributes:
-  check_mode:
-    description: Can run in check_mode and return changed status prediction without modifying target.
-    support: full
-  diff_mode:
-    description: Will return details on what has changed (or possibly needs changing in check_mode), when in diff mode.
-    support: none
-  platform:
-    description: Target OS/families that can be operated against.
-    support: full
-    platforms: posix
+extends_documentation_fragment:
+  - autoport.zos.attributes
+  - autoport.zos.attributes.posix
 seealso:
+  - module: autoport.zos.ilab_stamp
+    description: "Beside it: the training step it feeds runs again only when the kept samples change."
   - module: autoport.zos.ilab_report
+    description: "Next: counts the samples set aside, with their reasons, in the run report."
 """
 
 EXAMPLES = r"""

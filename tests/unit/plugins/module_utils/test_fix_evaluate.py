@@ -102,7 +102,7 @@ def test_every_item_and_system_has_one_line_unusable_ones_kept_with_their_reason
     skipped = [l for l in lines if l["status"] == "skipped"]
     assert len(skipped) == 10
     reasons = sorted({l["reason"] for l in skipped})
-    assert reasons == ["test line 5: no correct_code", "test line 6: not JSON (Expecting value: line 1 column 1 (char 0))"]
+    assert reasons == ["test line 5: no correct_code", "test line 6: not JSON: Expecting value: line 1 column 1 (char 0)"]
 
 
 def test_unchanged_is_the_floor(run):

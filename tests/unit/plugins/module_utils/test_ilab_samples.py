@@ -33,12 +33,12 @@ def test_rejects_empty_turns_and_answers_without_code_with_their_line_and_reason
         (3, "empty assistant turn"),
         (4, "answer without corrected code (no fenced code block in the answer)"),
         (7, "empty assistant turn"),
-        (8, "not a JSON object"),
-        (9, "not JSON (Expecting property name enclosed in double quotes: line 1 column 2 (char 1))"),
+        (8, "a JSON list, not a record object"),
+        (9, "not JSON: Expecting property name enclosed in double quotes: line 1 column 2 (char 1)"),
     ]
     assert rejected[0]["sample"] == EMPTY_USER
     assert count_reasons(rejected) == {
-        "answer without corrected code": 1, "empty assistant turn": 2, "empty user turn": 1, "not JSON": 1, "not a JSON object": 1}
+        "answer without corrected code": 1, "empty assistant turn": 2, "empty user turn": 1, "not JSON": 1, "a JSON list, not a record object": 1}
     assert len(rejected_jsonl(rejected).splitlines()) == 6
 
 

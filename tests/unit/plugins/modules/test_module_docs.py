@@ -24,6 +24,7 @@ MODULES = _DOCS.MODULES
 PIPELINE = [
     "port_pack", "patch_replay", "dataset_curate", "qna_render",
     "ilab_preflight", "ilab_taxonomy_pack", "ilab_stamp", "ilab_progress", "ilab_report",
+    "fix_evaluate", "fix_evaluate_report",
 ]
 BESIDE = {
     "patch_mine": ("patch_replay", "dataset_curate"),
@@ -31,6 +32,7 @@ BESIDE = {
     "job_follow": ("patch_replay", "ilab_progress"),
     "git_snapshot": ("ilab_taxonomy_pack", "qna_render"),
     "stage_store": ("dataset_curate", "qna_render"),
+    "ilab_sample_filter": ("ilab_stamp", "ilab_report"),
 }
 
 

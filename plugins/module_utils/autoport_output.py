@@ -28,7 +28,7 @@ from ansible_collections.autoport.zos.plugins.module_utils import fix_transfer
 from ansible_collections.autoport.zos.plugins.module_utils import patch_read
 from ansible_collections.autoport.zos.plugins.module_utils import patch_replay
 from ansible_collections.autoport.zos.plugins.module_utils import port_layout
-from ansible_collections.autoport.zos.plugins.module_utils.atomic_file import write_if_changed
+from ansible_collections.autoport.zos.plugins.module_utils.atomic_file import remove_if_present, write_if_changed
 from ansible_collections.autoport.zos.plugins.module_utils.record import RecordError, make_record
 
 REPLAY_KEYS = ("port_dir", "port", "work_dir", "mirror_dir", "source", "profile", "build_line", "build_timeout", "cflags", "env", "zopen_command")
@@ -175,6 +175,12 @@ def write_outputs(opts: dict, loop: autoport_loop.Loop, outcome: dict, seconds: 
     for path, data in sorted(outputs.items()):
         if write_if_changed(path, data, check_mode=check_mode):
             changed_files.append(path)
+    # Patches of an earlier run that this run did not produce would be applied by zopen: gone.
+    for folder_path, _dirs, names in os.walk(os.path.join(out, "patches")):
+        for name in sorted(names):
+            path = os.path.join(folder_path, name)
+            if path not in outputs and remove_if_present(path, check_mode=check_mode):
+                changed_files.append(path)
     return {"changed": bool(changed_files), "changed_files": changed_files, "report": report, "summary_line": summary_line(report),
             "records_file": os.path.join(out, "records.jsonl"), "patch_dir": os.path.join(out, "patches"), "patches": sorted(patches),
             "port_patch_dir": folder if opts.get("write_patches") else None}

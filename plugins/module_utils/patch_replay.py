@@ -1371,7 +1371,7 @@ class BuildSession(object):
         Returns the names of the patches that did not apply, with git's reason."""
         try:
             self._harvest.start()
-            applied, failures = self._harvest._fresh([patch.name for patch in self.port["patches"] if patch.usable()])
+            applied, failures = self._harvest._fresh([patch.name for patch in self.port["patches"] if patch.usable])
         except (OSError, shutil.Error) as exc:
             raise ReplayError("port %s: %s" % (self.options["port"], exc))
         return sorted(failures.items())

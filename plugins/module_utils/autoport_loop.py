@@ -36,7 +36,7 @@ from ansible_collections.autoport.zos.plugins.module_utils.file_tree import insi
 
 DEFAULTS = {
     "max_errors": 20,
-    "max_candidates": 6,
+    "max_candidates": 10,
     "max_seconds": 1800,
     "max_changed_lines": 40,
     "proposers": ["retrieval", "template", "model"],

@@ -186,7 +186,8 @@ def propose_model(context: dict, examples: list, endpoint: dict, limit: int) -> 
     text = chat_completion(endpoint["url"], endpoint.get("model") or "default", prompt_messages(context, examples),
                            endpoint.get("api_key") or "", float(endpoint.get("timeout") or MODEL_TIMEOUT))
     found = []
-    for block in _DIFF_BLOCK.findall(text) or ([text] if text.lstrip().startswith(("---", "diff ")) else []):
+    bare = re.search(r"^(?:diff --git |--- ).*", text, re.S | re.M)
+    for block in _DIFF_BLOCK.findall(text) or ([bare.group(0)] if bare else []):
         diff = block if block.endswith("\n") else block + "\n"
         found.append({"proposer": "model", "origin": "model:%s" % (endpoint.get("model") or "default"), "diff": diff,
                       "files": [], "note": "model answer"})

@@ -28,6 +28,12 @@ _IFNDEF = re.compile(r"^\s*#\s*if(?:ndef\s+(\w+)|\s+!\s*defined\s*\(?\s*(\w+)\s*
 _FEATURE = re.compile(r"^\s*#\s*define\s+_\w+_SOURCE\b.*$")
 _INCLUDE_NAME = re.compile(r"^\s*#\s*include\s*[<\"]([^>\"]+)[>\"]")
 _ASSIGN = re.compile(r"^(\w+)\s*=\s*(.*?)\s*$")
+# Categories whose fixes can stand in for each other, and the template kinds that carry over.
+FAMILIES = {
+    "undeclared-identifier": ("undeclared-identifier", "implicit-function"),
+    "implicit-function": ("implicit-function", "undeclared-identifier"),
+}
+_PORTABLE_KINDS = ("feature_macro", "add_include")
 
 
 def _include_of(line: str, name: str) -> bool:
@@ -118,12 +124,21 @@ class TemplateSet(object):
         return len(self.support)
 
     def ranked(self, category: str, token: str | None) -> list:
-        """Template keys for an error: those learned for the same name first, then by support."""
-        same = self.by_token.get((category, token), [])
+        """Template keys for an error: those learned for the same name first, then those of the
+        category by support, then those of its family (a name the headers do not declare shows
+        up as an undeclared identifier or an implicit function: what declared one may declare the other)."""
+        same = sorted(self.by_token.get((category, token), []), key=lambda key: (-self.support[key], key[1]))
         rest = [key for key in self.support if key[0] == category and key not in same]
         rest.sort(key=lambda key: (-self.support[key], key[1]))
-        same = sorted(same, key=lambda key: (-self.support[key], key[1]))
-        return [(key, json.loads(key[1])) for key in same + rest]
+        family = [name for name in FAMILIES.get(category, ()) if name != category]
+        kin = [key for key in self.support if key[0] in family and json.loads(key[1])["kind"] in _PORTABLE_KINDS]
+        kin.sort(key=lambda key: (-self.support[key], key[1]))
+        ordered, seen = [], set()
+        for key in same + rest + kin:
+            if key[1] not in seen:
+                seen.add(key[1])
+                ordered.append((key, json.loads(key[1])))
+        return ordered
 
 
 def _lines_edit(text: str, edit) -> str | None:

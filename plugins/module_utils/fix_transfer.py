@@ -124,6 +124,20 @@ def top_of_file(lines: list) -> int:
     return 0
 
 
+def _balanced(lines: list) -> bool:
+    depth = 0
+    for line in lines:
+        if re.match(r"^\s*#\s*if", line):
+            depth += 1
+        elif re.match(r"^\s*#\s*endif", line):
+            depth -= 1
+            if depth < 0:
+                return False
+        elif re.match(r"^\s*#\s*(else|elif)", line) and depth == 0:
+            return False
+    return depth == 0
+
+
 def _insertion_point(context: list, following: list, added: list, lines: list) -> int | None:
     anchors = [line for line in context if line.strip()]
     if anchors:
@@ -135,8 +149,8 @@ def _insertion_point(context: list, following: list, added: list, lines: list) -
         at = find_block(anchors[:1], lines)
         if at is not None:
             return at
-    # Top-level additions (macros, includes, declarations) go after the includes.
-    if added and all(not line.strip() or _PREPROCESSOR.match(line) or line.lstrip().startswith(("/*", "*")) for line in added):
+    # Top-level additions (macros, includes) go after the includes; never half of an #if block.
+    if added and _balanced(added) and all(not line.strip() or _PREPROCESSOR.match(line) or line.lstrip().startswith(("/*", "*")) for line in added):
         if any(re.match(r"^\s*#\s*define\s+_\w+_SOURCE\b", line) for line in added):
             return top_of_file(lines)
         return after_includes(lines)

@@ -42,7 +42,7 @@ def curated(tmp_path_factory) -> dict:
         others = [str(base / "records" / (name + ".jsonl")) for name in PORTS if name != port]
         dest = base / ("curated-without-" + port)
         dataset_curate.curate({"src": others, "dest": str(dest), "test_ratio": 0.0, "report": False})
-        split[port] = dest / "train.jsonl"
+        split[port] = dest / "dataset.jsonl"
     return split
 
 
@@ -145,3 +145,18 @@ def test_templates_are_learned_from_records_not_written_per_error():
     assert [op for _, op in ranked] == [{"kind": "delete_include"}]
     assert fix_templates.instantiate(ranked[0][1], "vis.h", {"b.c": "#include <vis.h>\nint y;\n"}) == [("b.c", "int y;\n")]
     assert fix_templates.TemplateSet([]).ranked("missing-header", "vis.h") == []
+
+
+def test_model_proposer_is_skipped_without_endpoint_and_a_dead_one_is_a_reason_not_a_crash():
+    from ansible_collections.autoport.zos.plugins.module_utils import fix_propose
+    import socket
+
+    context = {"diag": {"message": "a.c:1:1: error: 'X' undeclared", "category": "undeclared-identifier"}, "file": "a.c",
+               "files": {"a.c": "int y = X;\n"}, "excerpt": "int y = X;", "token": "X"}
+    assert fix_propose.Proposers([], ["model"]).propose(context, 3) == ([], [])
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    candidates, problems = fix_propose.Proposers([], ["model"], {"url": "http://127.0.0.1:%d/v1" % port, "api_key": "sekrit"}).propose(context, 3)
+    assert candidates == [] and len(problems) == 1 and problems[0].startswith("model: model endpoint unreachable")
+    assert "sekrit" not in problems[0]

@@ -26,6 +26,7 @@ import re
 
 from ansible_collections.autoport.zos.plugins.module_utils import fix_templates
 from ansible_collections.autoport.zos.plugins.module_utils import fix_transfer
+from ansible_collections.autoport.zos.plugins.module_utils.secret_scrub import scrub_text
 
 PROPOSERS = ("retrieval", "template", "model")
 _TOKEN = re.compile(r"[A-Za-z_][A-Za-z0-9_]*|\d+|[^\sA-Za-z0-9_]")
@@ -150,7 +151,8 @@ def prompt_messages(context: dict, examples: list) -> list:
         parts.append("Example fix for: %s\n```diff\n%s```" % (record.get("error") or "", record.get("patch") or ""))
     parts.append("Error in %s (%s): %s" % (context.get("file") or "?", diag.get("category") or "other", diag.get("message") or ""))
     parts.append("Code of %s around line %s:\n```\n%s\n```" % (context.get("file") or "?", diag.get("line") or "?", context.get("excerpt") or ""))
-    return [{"role": "system", "content": SYSTEM_PROMPT}, {"role": "user", "content": "\n\n".join(parts)}]
+    # Nothing secret reaches a model prompt: the code and messages are scrubbed first.
+    return [{"role": "system", "content": SYSTEM_PROMPT}, {"role": "user", "content": scrub_text("\n\n".join(parts))[0]}]
 
 
 def chat_completion(url: str, model: str, messages: list, api_key: str = "", timeout: float = MODEL_TIMEOUT, seed: int = 0) -> str:

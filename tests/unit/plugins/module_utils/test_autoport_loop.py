@@ -160,3 +160,15 @@ def test_model_proposer_is_skipped_without_endpoint_and_a_dead_one_is_a_reason_n
     candidates, problems = fix_propose.Proposers([], ["model"], {"url": "http://127.0.0.1:%d/v1" % port, "api_key": "sekrit"}).propose(context, 3)
     assert candidates == [] and len(problems) == 1 and problems[0].startswith("model: model endpoint unreachable")
     assert "sekrit" not in problems[0]
+
+
+def test_model_prompt_carries_the_error_code_and_examples_but_no_secret():
+    from ansible_collections.autoport.zos.plugins.module_utils import fix_propose
+
+    context = {"diag": {"message": "a.c:2:9: error: 'X' undeclared", "category": "undeclared-identifier", "line": 2}, "file": "a.c",
+               "files": {}, "excerpt": 'const char *pw = "x";\npassword = "hunter2secret"\nint y = X;', "token": "X"}
+    example = {"error": "b.c:1: error: 'Y' undeclared", "patch": "--- a/b.c\n+++ b/b.c\n@@ -1 +1 @@\n-Y\n+1\n"}
+    messages = fix_propose.prompt_messages(context, [example])
+    user = messages[1]["content"]
+    assert "'X' undeclared" in user and "int y = X;" in user and "'Y' undeclared" in user
+    assert "hunter2secret" not in user

@@ -129,8 +129,8 @@ def markdown(report: dict) -> str:
         lines += ["", "## %d. %s" % (number, error["error"][:200]), ""]
         for candidate in error["candidates"]:
             rebuild = candidate.get("rebuild") or {}
-            lines.append("- %s `%s`: **%s**, %s%s" % (candidate["proposer"], candidate["origin"][:60], candidate["outcome"], candidate["reason"],
-                                                       " (rebuild: %s)" % rebuild.get("status") if rebuild else ""))
+            said = " (rebuild: %s)" % rebuild.get("status") if rebuild else ""
+            lines.append("- %s `%s`: **%s**, %s%s" % (candidate["proposer"], candidate["origin"][:60], candidate["outcome"], candidate["reason"], said))
     return "\n".join(lines) + "\n"
 
 

@@ -61,7 +61,7 @@ class Bm25Index(object):
             for token in counts:
                 frequency[token] = frequency.get(token, 0) + 1
         total = len(self.docs)
-        self.average = (sum(length for _, length in self.docs) / total) if total else 0.0
+        self.average = (sum(length for _counts, length in self.docs) / total) if total else 0.0
         self.idf = {token: math.log(1.0 + (total - n + 0.5) / (n + 0.5)) for token, n in frequency.items()}
 
     def search(self, query_tokens: list, count: int) -> list:
@@ -84,7 +84,7 @@ def _candidate(proposer: str, origin: str, changes: list, files: dict, note: str
     diff = "".join(fix_transfer.unified_diff(path, files[path], new) for path, new in changes)
     if not diff:
         return None
-    return {"proposer": proposer, "origin": origin, "diff": diff, "files": sorted(path for path, _ in changes), "note": note}
+    return {"proposer": proposer, "origin": origin, "diff": diff, "files": sorted(path for path, _new in changes), "note": note}
 
 
 def _query(context: dict) -> list:
@@ -222,7 +222,7 @@ class Proposers(object):
                 elif name == "template":
                     made = propose_templates(context, self.templates, limit)
                 else:
-                    examples = [record for record, _ in self.index.search(_query(context), self.examples)]
+                    examples = [record for record, _score in self.index.search(_query(context), self.examples)]
                     made = propose_model(context, examples, self.endpoint, 1)
             except ProposeError as exc:
                 problems.append("%s: %s" % (name, exc))

@@ -233,6 +233,8 @@ class Loop(object):
         entry = {"proposer": candidate["proposer"], "origin": candidate["origin"], "note": candidate.get("note"), "diff": candidate["diff"]}
         reason, files, changed = refusal(candidate["diff"], self.source_dir, self.options["max_changed_lines"])
         entry.update(files=files, changed_lines=changed)
+        if not reason and candidate.get("invented") and not self.options.get("allow_invented_values"):
+            reason = candidate["invented"]
         if reason:
             return dict(entry, outcome="refused", reason=reason)
         folder = os.path.join(self.options["work"], "candidates")

@@ -109,11 +109,23 @@ def propose_retrieval(context: dict, index: Bm25Index, limit: int) -> list:
                 note = "record %s (%s, %s; score %.2f)" % (record.get("id", "?")[:12], record.get("port"), record.get("patch_file"), score)
                 made = _candidate("retrieval", "record:%s" % record.get("id"), [(path, new)], context["files"], note)
                 if made:
+                    made["invented"] = invented_value(groups, token, old_token)
                     found.append(made)
                 break
         if len(found) >= limit:
             break
     return found
+
+
+def invented_value(groups: list, token: str | None, old_token: str | None) -> str | None:
+    """Why an edit is made up, or None: it #defines the name the error is about with a value a
+    record gave another name (M_PI's 3.14159... for ARG_MAX compiles, and is wrong)."""
+    if not token or not old_token or token == old_token:
+        return None
+    pattern = re.compile(r"^\s*#\s*define\s+%s\s+\S" % re.escape(token))
+    if any(pattern.match(line) for group in groups for line in group[2]):
+        return "defines %s with the value a record gave %s" % (token, old_token)
+    return None
 
 
 def _targets(context: dict, record: dict) -> list:
@@ -137,6 +149,8 @@ def propose_templates(context: dict, templates: fix_templates.TemplateSet, limit
         note = "template %s (%d ports)" % (key[1], templates.support[key])
         made = _candidate("template", "template:%s:%s" % key, changes, context["files"], note)
         if made:
+            if op["kind"] == "guard_define" and token not in templates.tokens_of(key):
+                made["invented"] = "defines %s with the value a record gave another name (%s)" % (token, op["value"])
             found.append(made)
         if len(found) >= limit:
             break

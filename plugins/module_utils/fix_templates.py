@@ -118,7 +118,15 @@ class TemplateSet(object):
                 support.setdefault(key, set()).add(record.get("port") or "")
                 by_token.setdefault((category, token), set()).add(key)
         self.support = {key: len(ports) for key, ports in support.items()}
+        self._tokens = {}
+        for (_category, token), keys in by_token.items():
+            for key in keys:
+                self._tokens.setdefault(key, set()).add(token)
         self.by_token = {key: sorted(value) for key, value in by_token.items()}
+
+    def tokens_of(self, key: tuple) -> set:
+        """The names the records behind a template were about."""
+        return self._tokens.get(key, set())
 
     def __len__(self) -> int:
         return len(self.support)

@@ -172,3 +172,22 @@ def test_model_prompt_carries_the_error_code_and_examples_but_no_secret():
     user = messages[1]["content"]
     assert "'X' undeclared" in user and "int y = X;" in user and "'Y' undeclared" in user
     assert "hunter2secret" not in user
+
+
+def test_a_value_learned_for_another_name_is_not_proposed_as_a_fix():
+    from ansible_collections.autoport.zos.plugins.module_utils import fix_propose
+
+    record = {"port": "p", "id": "1" * 32, "error": "src/a.c:3:9: error: 'M_PI' undeclared (first use in this function)",
+              "error_category": "undeclared-identifier", "file": "src/a.c", "wrong_code": "",
+              "patch": "--- a/src/a.c\n+++ b/src/a.c\n@@ -1,2 +1,6 @@\n #include <math.h>\n+#ifndef M_PI\n+#define M_PI 3.14159265358979323846\n+#endif\n+\n int x;\n"}
+    context = {"diag": {"message": "src/b.c:2:12: error: 'ARG_MAX' undeclared", "category": "undeclared-identifier"}, "file": "src/b.c",
+               "files": {"src/b.c": "#include <limits.h>\nlong n = ARG_MAX;\n"}, "excerpt": "", "token": "ARG_MAX"}
+    proposers = fix_propose.Proposers([record], ["retrieval", "template"])
+    candidates, _problems = proposers.propose(context, 4)
+    assert candidates and all("#define ARG_MAX 3.14" in c["diff"] for c in candidates)
+    assert all(c["invented"] == "defines ARG_MAX with the value a record gave M_PI" or c["invented"].startswith("defines ARG_MAX with the value")
+               for c in candidates)
+    same_name = dict(context, diag={"message": "src/b.c:2:12: error: 'M_PI' undeclared", "category": "undeclared-identifier"},
+                     files={"src/b.c": "#include <math.h>\ndouble t = M_PI;\n"}, token="M_PI")
+    candidates, _problems = proposers.propose(same_name, 4)
+    assert candidates and not any(c.get("invented") for c in candidates)

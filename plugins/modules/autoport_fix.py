@@ -22,7 +22,8 @@ description:
     C(template) (edits mined from the records) and C(model) (an OpenAI-compatible endpoint at
     temperature 0, skipped when I(model_url) is not set). Records of the port itself are never used.
   - Candidates that delete or rename files, touch paths outside the source tree or change more
-    than I(max_changed_lines) lines are refused with the reason.
+    than I(max_changed_lines) lines are refused with the reason, and so is a C(#define) of the
+    missing name with a value a record gave another name (it would compile and be wrong).
   - Writes the accepted fixes the zopen way (C(<path/to/file>.patch), C(git diff) output) under
     I(output_dir)/<port>/patches, C(records.jsonl) (C(provenance=autoport)), C(negatives.jsonl)
     (rejected candidates with their reason), C(report.json) and C(report.md). The port's patch

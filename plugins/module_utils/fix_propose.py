@@ -171,28 +171,35 @@ def prompt_messages(context: dict, examples: list) -> list:
 
 def chat_completion(url: str, model: str, messages: list, api_key: str = "", timeout: float = MODEL_TIMEOUT, seed: int = 0) -> str:
     """One answer from POST {url}/chat/completions at temperature 0 (kept small: the evaluate
-    stage has the same client; the two can be merged)."""
+    stage has the same client; the two can be merged). http.client, standard library only."""
+    import http.client
     import socket
-    import urllib.error
-    import urllib.request
+    import urllib.parse
 
-    body = {"model": model, "messages": messages, "temperature": 0, "seed": seed, "max_tokens": 1024}
-    request = urllib.request.Request(url.rstrip("/") + "/chat/completions", data=json.dumps(body).encode("utf-8"), method="POST")
-    request.add_header("Content-Type", "application/json")
+    parsed = urllib.parse.urlparse(url.rstrip("/") + "/chat/completions")
+    if parsed.scheme not in ("http", "https") or not parsed.hostname:
+        raise ProposeError("model endpoint %r is not an http(s) URL" % url)
+    body = json.dumps({"model": model, "messages": messages, "temperature": 0, "seed": seed, "max_tokens": 1024}).encode("utf-8")
+    headers = {"Content-Type": "application/json"}
     if api_key:
-        request.add_header("Authorization", "Bearer " + api_key)
+        headers["Authorization"] = "Bearer " + api_key
+    kind = http.client.HTTPSConnection if parsed.scheme == "https" else http.client.HTTPConnection
+    connection = kind(parsed.hostname, parsed.port, timeout=timeout)
     try:
-        with urllib.request.urlopen(request, timeout=timeout) as response:
-            raw = response.read(4 * 1024 * 1024)
+        connection.request("POST", parsed.path + ("?" + parsed.query if parsed.query else ""), body=body, headers=headers)
+        response = connection.getresponse()
+        raw = response.read(4 * 1024 * 1024)
+        if response.status != 200:
+            raise ProposeError("model endpoint answered HTTP %d" % response.status)
         return json.loads(raw.decode("utf-8"))["choices"][0]["message"]["content"]
-    except urllib.error.HTTPError as exc:
-        raise ProposeError("model endpoint answered HTTP %d" % exc.code)
     except (socket.timeout, TimeoutError):
         raise ProposeError("model endpoint timed out after %gs" % timeout)
-    except urllib.error.URLError as exc:
-        raise ProposeError("model endpoint unreachable: %s" % exc.reason)
-    except (OSError, ValueError, KeyError, IndexError, TypeError) as exc:
+    except (ConnectionError, socket.gaierror) as exc:
+        raise ProposeError("model endpoint unreachable: %s" % exc)
+    except (OSError, http.client.HTTPException, ValueError, KeyError, IndexError, TypeError) as exc:
         raise ProposeError("model endpoint gave no chat completion: %s" % exc)
+    finally:
+        connection.close()
 
 
 def propose_model(context: dict, examples: list, endpoint: dict, limit: int) -> list:

@@ -1621,3 +1621,73 @@ class ProgressFile(object):
         except OSError:
             # Progress is a courtesy: never fail a harvest because it cannot be shown.
             pass
+
+
+# ---------------------------------------------------------------------------
+# A public entry point for other loops (autoport): the harvest's source
+# preparation and build profile, driven one build at a time.
+
+
+class BuildSession(object):
+    """The port's source tree with its own patches applied, built through the harvest's profile.
+
+    ``options`` are replay_port's. The caller edits files under ``source_dir``,
+    calls ``touched(paths)`` for them and ``build(key)`` for an incremental rebuild.
+    """
+
+    def __init__(self, options: dict, progress=None):
+        opts = _options(dict(options, strategy="cumulative"))
+        port = _load_port(opts)
+        self._harvest = _Harvest(opts, port, _fingerprint(opts, port), progress)
+        self.options = opts
+        self.port = port
+
+    def start(self) -> list:
+        """Prepare (or reuse) the source, reset it clean and apply the port's patches.
+        Returns the names of the patches that did not apply, with git's reason."""
+        try:
+            self._harvest.start()
+            applied, failures = self._harvest._fresh([patch.name for patch in self.port["patches"] if patch.usable])
+        except (OSError, shutil.Error) as exc:
+            raise ReplayError("port %s: %s" % (self.options["port"], exc))
+        return sorted(failures.items())
+
+    @property
+    def source_dir(self) -> str:
+        return self._harvest.tree.dir
+
+    @property
+    def git_env(self) -> dict:
+        return self._harvest.git_env
+
+    @property
+    def builds_run(self) -> int:
+        return self._harvest.builds_run
+
+    @property
+    def toolchain(self) -> str:
+        return self._harvest.state.data.get("toolchain") or "unknown"
+
+    @property
+    def build_line(self) -> str:
+        return self.port["build_line"]
+
+    def touched(self, paths: list) -> None:
+        """Files under source_dir are about to change: keep make's timestamps and configure markers honest."""
+        self._harvest._wait_for_newer_timestamps()
+        if any(_configure_input(path) for path in paths):
+            self._harvest.profile.forget_configuration(bootstrap=any(_bootstrap_input(path) for path in paths))
+
+    def build(self, key: str, label: str = "autoport") -> dict:
+        """One (incremental) build; the result has ``diagnostics`` in log order."""
+        try:
+            return self._harvest._build(key, label, list(self._harvest.state.data.get("tree") or []))
+        except (OSError, shutil.Error) as exc:
+            raise ReplayError("port %s: %s" % (self.options["port"], exc))
+
+    def diagnostics_of(self, result: dict) -> list:
+        return _diagnostics(result)
+
+    def relative(self, text: str) -> str:
+        """A message with the work directory's paths made relative (what records keep)."""
+        return _relative_error(text, [self.source_dir + os.sep, self._harvest.root + os.sep])

@@ -52,7 +52,7 @@ PHASES = (
     "unknown",
 )
 
-PROVENANCES = ("build", "static")
+PROVENANCES = ("build", "static", "autoport")
 
 # Upper bound for the code excerpts and the patch text kept in one record, so one
 # generated file cannot blow up a dataset line (and a training context).

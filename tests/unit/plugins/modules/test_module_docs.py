@@ -33,6 +33,7 @@ BESIDE = {
     "git_snapshot": ("ilab_taxonomy_pack", "qna_render"),
     "stage_store": ("dataset_curate", "qna_render"),
     "ilab_sample_filter": ("ilab_stamp", "ilab_report"),
+    "autoport_fix": ("patch_replay", "dataset_curate"),
 }
 
 

@@ -1,0 +1,193 @@
+"""The auto-port loop on real sample ports with their patches removed (gcc, make, git apply).
+
+The examples come from the OTHER sample ports' harvested and curated records (split by
+port: a port never learns from its own patches). The test states per port how many
+errors the loop fixed and whether the final build passes, and proves that nothing the
+rebuild rejected is kept: the written patches equal the accepted candidates applied in
+order, and an independent rebuild with only those patches shows none of the fixed errors.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from ansible_collections.autoport.zos.plugins.module_utils import autoport_loop
+from ansible_collections.autoport.zos.plugins.module_utils import autoport_output
+from ansible_collections.autoport.zos.plugins.module_utils import dataset_curate
+from ansible_collections.autoport.zos.plugins.module_utils import fix_templates
+from ansible_collections.autoport.zos.plugins.module_utils import fix_transfer
+from ansible_collections.autoport.zos.plugins.module_utils import patch_replay
+from ansible_collections.autoport.zos.plugins.module_utils.record import read_records, validate_record
+
+REPO = Path(__file__).resolve().parents[4]
+SAMPLES = REPO / "samples"
+PORTS = ("tinyprocport", "inicfgport", "strkitport", "ringbufport", "pathutilport")
+AUTOPORTED = ("tinyprocport", "inicfgport")
+
+
+@pytest.fixture(scope="module")
+def curated(tmp_path_factory) -> dict:
+    """{port: train.jsonl of the other ports}: harvested with patch_replay, curated with dataset_curate."""
+    base = tmp_path_factory.mktemp("harvest")
+    for port in PORTS:
+        patch_replay.replay_port({"port_dir": str(SAMPLES / "ports" / port), "work_dir": str(base / "work"), "mirror_dir": str(SAMPLES / "mirror"),
+                                  "dest": str(base / "records" / (port + ".jsonl"))})
+    split = {}
+    for port in AUTOPORTED:
+        others = [str(base / "records" / (name + ".jsonl")) for name in PORTS if name != port]
+        dest = base / ("curated-without-" + port)
+        dataset_curate.curate({"src": others, "dest": str(dest), "test_ratio": 0.0, "report": False})
+        split[port] = dest / "dataset.jsonl"
+    return split
+
+
+def _bare_port(tmp_path: Path, port: str) -> Path:
+    dest = tmp_path / "ports" / port
+    shutil.copytree(SAMPLES / "ports" / port, dest, ignore=shutil.ignore_patterns("*patches"))
+    return dest
+
+
+def _options(tmp_path: Path, port_dir: Path, records: Path, **extra) -> dict:
+    return dict({"port_dir": str(port_dir), "port": port_dir.name, "work_dir": str(tmp_path / "work"), "output_dir": str(tmp_path / "out"),
+                 "mirror_dir": str(SAMPLES / "mirror"), "records": [str(records)], "proposers": ["retrieval", "template"]}, **extra)
+
+
+def _git(cwd: Path, *args: str, stdin: bytes | None = None) -> None:
+    subprocess.run(["git", *args], cwd=cwd, input=stdin, check=True, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+
+
+def _tree_after(tmp_path: Path, name: str, diffs: list) -> dict:
+    source = tmp_path / name / "tree"
+    shutil.copytree(SAMPLES / "upstream" / next(p.name for p in (SAMPLES / "upstream").iterdir() if p.name.split("-")[0] in name), source)
+    _git(source, "init", "-q", ".")
+    for diff in diffs:
+        _git(source, "apply", "-", stdin=diff.encode())
+    return {str(path.relative_to(source)): path.read_bytes() for path in sorted(source.rglob("*")) if path.is_file() and ".git" not in path.parts}
+
+
+@pytest.mark.parametrize("port", AUTOPORTED)
+def test_autoport_keeps_only_what_the_rebuild_proves(tmp_path, curated, port):
+    records = [record for _, record in read_records(str(curated[port]))]
+    assert records and all(record["port"] != port for record in records)
+    port_dir = _bare_port(tmp_path, port)
+    result = autoport_output.run(_options(tmp_path, port_dir, curated[port], write_patches=True))
+    report = result["report"]
+    summary = report["summary"]
+    print("%s: %d/%d errors fixed, final build %s" % (port, summary["errors_fixed"], summary["errors_met"],
+                                                     "passes" if summary["final_build_passes"] else "fails"))
+    accepted = [c for error in report["errors"] for c in error["candidates"] if c["outcome"] == "accepted"]
+    rebuilt_candidates = [c for error in report["errors"] for c in error["candidates"] if c.get("rebuild")]
+    assert summary["errors_met"] >= 1 and summary["builds"] == 1 + len(rebuilt_candidates)
+    assert summary["errors_fixed"] == len(accepted)
+    if port == "tinyprocport":
+        assert accepted, "the loop fixes some of tinyproc's errors from the other ports' records"
+    # Every candidate tried has an outcome and a reason; a rejected one was rebuilt or refused before.
+    for error in report["errors"]:
+        for candidate in error["candidates"]:
+            assert candidate["outcome"] in ("accepted", "rejected", "refused", "does-not-apply") and candidate["reason"]
+    # The patches written are exactly the accepted candidates, nothing rejected.
+    written = [(Path(result["patch_dir"]) / name).read_text() for name in result["patches"]]
+    assert _tree_after(tmp_path, "from-patches-" + port, written) == _tree_after(tmp_path, "from-accepted-" + port, [c["diff"] for c in accepted])
+    # An independent build of the port with only those patches (now in its patch folder): no fixed error is back.
+    session = patch_replay.BuildSession({"port_dir": str(port_dir), "work_dir": str(tmp_path / "verify"), "mirror_dir": str(SAMPLES / "mirror")})
+    assert session.start() == []
+    rebuilt = session.build("verify")
+    keys = {diag["key"] for diag in rebuilt["diagnostics"]}
+    assert not [error["key"] for error in report["errors"] if error["fixed"] and error["key"] in keys]
+    assert (rebuilt["status"] == "ok") == summary["final_build_passes"]
+    # Every accepted fix is a valid record with provenance autoport; rejected ones are negatives with a reason.
+    made = [record for _, record in read_records(result["records_file"])]
+    assert len(made) == len(accepted) and all(r["provenance"] == "autoport" and not validate_record(r) for r in made)
+    negatives = [json.loads(line) for line in (Path(result["records_file"]).parent / "negatives.jsonl").read_text().splitlines()]
+    assert len(negatives) == sum(len(e["candidates"]) for e in report["errors"]) - len(accepted)
+    assert all(n["reason"] and n["outcome"] != "accepted" for n in negatives)
+
+
+def test_second_run_gives_the_same_patches_and_check_mode_writes_nothing(tmp_path, curated):
+    port_dir = _bare_port(tmp_path, "inicfgport")
+    options = _options(tmp_path, port_dir, curated["inicfgport"])
+    first = autoport_output.run(options)
+    patches = {name: (Path(first["patch_dir"]) / name).read_bytes() for name in first["patches"]}
+    second = autoport_output.run(options)
+    assert not second["changed"] and second["patches"] == first["patches"]
+    assert {name: (Path(second["patch_dir"]) / name).read_bytes() for name in second["patches"]} == patches
+    assert not any(port_dir.rglob("*.patch")), "write_patches is false: the port repo is not touched"
+    checked = autoport_output.run(dict(options, output_dir=str(tmp_path / "check-out")), check_mode=True)
+    assert not checked["changed"] and not (tmp_path / "check-out").exists()
+
+
+def test_unsafe_candidates_are_refused_with_the_reason(tmp_path):
+    source = tmp_path / "src"
+    (source / "a").mkdir(parents=True)
+    (source / "a" / "x.c").write_text("int x;\n")
+    outside = "--- a/../evil.c\n+++ b/../evil.c\n@@ -0,0 +1 @@\n+int y;\n"
+    delete = "diff --git a/a/x.c b/a/x.c\ndeleted file mode 100644\n--- a/a/x.c\n+++ /dev/null\n@@ -1 +0,0 @@\n-int x;\n"
+    big = fix_transfer.unified_diff("a/x.c", "int x;\n", "int x;\n" + "int z;\n" * 50)
+    assert "escapes the source tree" in autoport_loop.refusal(outside, str(source), 40)[0]
+    assert autoport_loop.refusal(delete, str(source), 40)[0].startswith("deletes a/x.c")
+    assert autoport_loop.refusal(big, str(source), 40)[0] == "changes 50 lines (limit 40)"
+    assert autoport_loop.refusal(fix_transfer.unified_diff("a/x.c", "int x;\n", "long x;\n"), str(source), 40)[0] is None
+    (source / "link").symlink_to(tmp_path)
+    linked = fix_transfer.unified_diff("link/y.c", "int y;\n", "long y;\n")
+    assert "outside the source tree" in autoport_loop.refusal(linked, str(source), 40)[0]
+
+
+def test_templates_are_learned_from_records_not_written_per_error():
+    record = {"port": "p", "error": "src/a.c:2:10: fatal error: malloc/malloc.h: No such file or directory", "error_category": "missing-header",
+              "patch": "--- a/src/a.c\n+++ b/src/a.c\n@@ -1,3 +1,2 @@\n #include <stdlib.h>\n-#include <malloc/malloc.h>\n int x;\n"}
+    templates = fix_templates.TemplateSet([record])
+    ranked = templates.ranked("missing-header", "vis.h")
+    assert [op for _, op in ranked] == [{"kind": "delete_include"}]
+    assert fix_templates.instantiate(ranked[0][1], "vis.h", {"b.c": "#include <vis.h>\nint y;\n"}) == [("b.c", "int y;\n")]
+    assert fix_templates.TemplateSet([]).ranked("missing-header", "vis.h") == []
+
+
+def test_model_proposer_is_skipped_without_endpoint_and_a_dead_one_is_a_reason_not_a_crash():
+    from ansible_collections.autoport.zos.plugins.module_utils import fix_propose
+    import socket
+
+    context = {"diag": {"message": "a.c:1:1: error: 'X' undeclared", "category": "undeclared-identifier"}, "file": "a.c",
+               "files": {"a.c": "int y = X;\n"}, "excerpt": "int y = X;", "token": "X"}
+    assert fix_propose.Proposers([], ["model"]).propose(context, 3) == ([], [])
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    candidates, problems = fix_propose.Proposers([], ["model"], {"url": "http://127.0.0.1:%d/v1" % port, "api_key": "sekrit"}).propose(context, 3)
+    assert candidates == [] and len(problems) == 1 and problems[0].startswith("model: model endpoint unreachable")
+    assert "sekrit" not in problems[0]
+
+
+def test_model_prompt_carries_the_error_code_and_examples_but_no_secret():
+    from ansible_collections.autoport.zos.plugins.module_utils import fix_propose
+
+    context = {"diag": {"message": "a.c:2:9: error: 'X' undeclared", "category": "undeclared-identifier", "line": 2}, "file": "a.c",
+               "files": {}, "excerpt": 'const char *pw = "x";\npassword = "hunter2secret"\nint y = X;', "token": "X"}
+    example = {"error": "b.c:1: error: 'Y' undeclared", "patch": "--- a/b.c\n+++ b/b.c\n@@ -1 +1 @@\n-Y\n+1\n"}
+    messages = fix_propose.prompt_messages(context, [example])
+    user = messages[1]["content"]
+    assert "'X' undeclared" in user and "int y = X;" in user and "'Y' undeclared" in user
+    assert "hunter2secret" not in user
+
+
+def test_a_value_learned_for_another_name_is_not_proposed_as_a_fix():
+    from ansible_collections.autoport.zos.plugins.module_utils import fix_propose
+
+    record = {"port": "p", "id": "1" * 32, "error": "src/a.c:3:9: error: 'M_PI' undeclared (first use in this function)",
+              "error_category": "undeclared-identifier", "file": "src/a.c", "wrong_code": "",
+              "patch": "--- a/src/a.c\n+++ b/src/a.c\n@@ -1,2 +1,6 @@\n #include <math.h>\n+#ifndef M_PI\n+#define M_PI 3.14159265358979323846\n+#endif\n+\n int x;\n"}
+    context = {"diag": {"message": "src/b.c:2:12: error: 'ARG_MAX' undeclared", "category": "undeclared-identifier"}, "file": "src/b.c",
+               "files": {"src/b.c": "#include <limits.h>\nlong n = ARG_MAX;\n"}, "excerpt": "", "token": "ARG_MAX"}
+    proposers = fix_propose.Proposers([record], ["retrieval", "template"])
+    candidates, _problems = proposers.propose(context, 4)
+    assert candidates and all("#define ARG_MAX 3.14" in c["diff"] for c in candidates)
+    assert all(c["invented"] == "defines ARG_MAX with the value a record gave M_PI" or c["invented"].startswith("defines ARG_MAX with the value")
+               for c in candidates)
+    same_name = dict(context, diag={"message": "src/b.c:2:12: error: 'M_PI' undeclared", "category": "undeclared-identifier"},
+                     files={"src/b.c": "#include <math.h>\ndouble t = M_PI;\n"}, token="M_PI")
+    candidates, _problems = proposers.propose(same_name, 4)
+    assert candidates and not any(c.get("invented") for c in candidates)

@@ -129,6 +129,13 @@ def test_every_stage_produced_something(demo: dict[str, Any]) -> None:
     assert "| tuned |" in (out / "evaluate" / "report.md").read_text(encoding="utf-8")
     assert (out / "evaluate" / "report.html").is_file()
     assert "evaluate_overall: " in stdout.split("CUSTOM STATS")[-1]
+    # The auto-port step ran on the sample port with no patches and kept only proven fixes.
+    report = json.loads((out / "autoport" / "tinyprocport" / "report.json").read_text(encoding="utf-8"))
+    assert "tinyprocport: " in stdout and " errors met, " in stdout
+    accepted = list((out / "autoport" / "tinyprocport" / "patches").rglob("*.patch"))
+    autoport_records = load_json_lines(out / "autoport" / "tinyprocport" / "records.jsonl")
+    assert len(autoport_records) >= len(accepted) and all(r["provenance"] == "autoport" for r in autoport_records)
+    assert report["port"] == "tinyprocport" and report["errors"], report.get("summary")
 
 
 def test_second_demo_run_changes_nothing(demo: dict[str, Any]) -> None:

@@ -20,7 +20,7 @@ from pathlib import Path
 import pytest
 
 from ansible_collections.autoport.zos.plugins.module_utils import build_profile
-from ansible_collections.autoport.zos.plugins.module_utils import patch_replay
+from ansible_collections.autoport.zos.plugins.module_utils import patch_replay, replay_source
 from ansible_collections.autoport.zos.plugins.module_utils.patch_replay import ReplayError, replay_port
 from ansible_collections.autoport.zos.plugins.module_utils.record import read_records, validate_record
 
@@ -389,7 +389,7 @@ def test_unreachable_source(tmp_path, monkeypatch):
     buildenv = (port / "buildenv").read_text()
     moved = buildenv.replace("https://example.invalid/tinyproc/tinyproc-0.4.tar.gz", "https://example.invalid/tinyproc/tinyproc-9.9.tar.gz")
     (port / "buildenv").write_text(moved)
-    monkeypatch.setattr(patch_replay, "DOWNLOAD_TIMEOUT", 5)
+    monkeypatch.setattr(replay_source, "DOWNLOAD_TIMEOUT", 5)
     with pytest.raises(ReplayError, match=r"cannot download source https://example\.invalid/tinyproc/tinyproc-9\.9\.tar\.gz"):
         replay_port({"port_dir": str(port), "work_dir": str(tmp_path / "work"), "mirror_dir": str(MIRROR)})
     with pytest.raises(ReplayError, match=r"source file:///nonexistent/tp-1\.0\.tar\.gz: /nonexistent/tp-1\.0\.tar\.gz does not exist"):

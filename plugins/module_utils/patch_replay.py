@@ -33,6 +33,14 @@ harvest continues (a build cut short is redone from a clean tree) and ends with
 exactly the records an uninterrupted run writes. All writes stay under the port's
 work directory (plus ``dest``, ``state_dir`` and ``log_dir`` when given).
 
+The parts, one job each: replay_options (option checks and defaults, ReplayError),
+replay_source (getting the upstream source), replay_tree (applying and reverting patches),
+replay_state and replay_checkpoint (checkpoint/resume), replay_builds (the builds of each
+strategy), replay_attribution (crediting diagnostics to patches, the records), replay_lock,
+process_tree, patch_dependents, port_records. This module reads the port, runs the harvest
+and builds the one result that check mode and a real run return; ``replay_port`` is the
+entry point of the module and the benchmarks.
+
 Standard library only: this runs on build hosts, z/OS included (Python 3.9 and later).
 """
 
@@ -316,8 +324,19 @@ def _check_mode_report(opts: dict, port: dict, fingerprint: str) -> dict:
         harvest.state.data = data
         records, patches = harvest.records()
         records_missing = harvest.write_records(records, check_mode=True)["changed"]
+    return _result(
+        opts, port, state.path, changed=bool(planned - done > 0 or records_missing),
+        resumed=bool(same and done and not data.get("complete")), builds=0, builds_planned=planned,
+        builds_remaining=max(planned - done, 0), records=0, records_written=0, records_removed=0,
+        patches=patches, log_files=[], build_results=[], warnings=list(port["warnings"]))
+
+
+def _result(opts: dict, port: dict, state_file: str, *, changed: bool, resumed: bool, builds: int, builds_planned: int,
+            builds_remaining: int, records: int, records_written: int, records_removed: int, patches: list,
+            log_files: list, build_results: list, warnings: list) -> dict:
+    """The module's result (its RETURN): check mode and a real run build it here, with the same keys."""
     return {
-        "changed": bool(planned - done > 0 or records_missing),
+        "changed": changed,
         "port": opts["port"],
         "profile": opts["profile"],
         "strategy": opts["strategy"],
@@ -325,19 +344,19 @@ def _check_mode_report(opts: dict, port: dict, fingerprint: str) -> dict:
         "patch_dir": os.path.relpath(port["patch_dir"], opts["port_dir"]) if port["patch_dir"] else None,
         "source": port["spec"]["url"],
         "work_dir": opts["work"],
-        "state_file": state.path,
+        "state_file": state_file,
         "records_file": opts["dest"],
-        "resumed": bool(same and done and not data.get("complete")),
-        "builds": 0,
-        "builds_planned": planned,
-        "builds_remaining": max(planned - done, 0),
-        "records": 0,
-        "records_written": 0,
-        "records_removed": 0,
+        "resumed": resumed,
+        "builds": builds,
+        "builds_planned": builds_planned,
+        "builds_remaining": builds_remaining,
+        "records": records,
+        "records_written": records_written,
+        "records_removed": records_removed,
         "patches": patches,
-        "log_files": [],
-        "build_results": [],
-        "warnings": list(port["warnings"]),
+        "log_files": log_files,
+        "build_results": build_results,
+        "warnings": warnings,
     }
 
 
@@ -405,29 +424,11 @@ def _run_harvest(opts: dict, port: dict, fingerprint: str, progress, taken: dict
     was_complete = data.get("complete")
     data["complete"] = True
     harvest.state.save()
-    return {
-        "changed": bool(harvest.builds_run or output["changed"] or not was_complete),
-        "port": opts["port"],
-        "profile": opts["profile"],
-        "strategy": opts["strategy"],
-        "build_line": port["build_line"],
-        "patch_dir": os.path.relpath(port["patch_dir"], opts["port_dir"]) if port["patch_dir"] else None,
-        "source": port["spec"]["url"],
-        "work_dir": opts["work"],
-        "state_file": harvest.state.path,
-        "records_file": opts["dest"],
-        "resumed": harvest.resumed,
-        "builds": harvest.builds_run,
-        "builds_planned": len(data["builds"]),
-        "builds_remaining": 0,
-        "records": len(records),
-        "records_written": output["written"],
-        "records_removed": output["removed"],
-        "patches": summary,
-        "log_files": harvest.log_files(),
-        "build_results": harvest.builds_summary(),
-        "warnings": harvest.warnings,
-    }
+    return _result(
+        opts, port, harvest.state.path, changed=bool(harvest.builds_run or output["changed"] or not was_complete),
+        resumed=harvest.resumed, builds=harvest.builds_run, builds_planned=len(data["builds"]), builds_remaining=0,
+        records=len(records), records_written=output["written"], records_removed=output["removed"], patches=summary,
+        log_files=harvest.log_files(), build_results=harvest.builds_summary(), warnings=harvest.warnings)
 
 
 class ProgressFile(object):

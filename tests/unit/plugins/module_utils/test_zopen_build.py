@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 
 from ansible_collections.autoport.zos.plugins.module_utils import build_profile
-from ansible_collections.autoport.zos.plugins.module_utils import patch_replay
+from ansible_collections.autoport.zos.plugins.module_utils import patch_replay, replay_source
 from ansible_collections.autoport.zos.plugins.module_utils.patch_replay import replay_port
 from ansible_collections.autoport.zos.plugins.module_utils.record import read_records
 
@@ -292,7 +292,7 @@ def test_port_files_are_tagged_like_the_upstream_tree_on_zos(tmp_path, monkeypat
     chtag = tmp_path / "chtag"
     chtag.write_text('#!/bin/sh\nprintf "%%s\\n" "$*" >> "%s"\n' % calls)
     chtag.chmod(0o755)
-    monkeypatch.setattr(patch_replay, "_chtag", lambda: str(chtag))
+    monkeypatch.setattr(replay_source, "_chtag", lambda: str(chtag))
     result = replay_port({"port_dir": str(SAMPLES / "ports" / "tinyprocport"), "work_dir": str(tmp_path / "work"), "mirror_dir": str(MIRROR)})
     root = Path(result["work_dir"]) / "root"
     tagged = set()

@@ -115,7 +115,8 @@ def _error_text(diag: dict, roots: list) -> str:
 
 
 class _RecordSteps(object):
-    """Steps of patch_replay's _Harvest (a mixin; the state is the harvest's)."""
+    """The attribution steps of patch_replay's _Harvest: pair the builds with and without each patch,
+    credit the difference, make and write the records. A mixin: the state is the harvest's."""
 
     @staticmethod
     def _last_log(build: dict) -> str:

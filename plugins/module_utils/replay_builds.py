@@ -22,7 +22,8 @@ from ansible_collections.autoport.zos.plugins.module_utils.replay_source import 
 
 
 class _BuildSteps(object):
-    """Steps of patch_replay's _Harvest (a mixin; the state is the harvest's)."""
+    """The build steps of patch_replay's _Harvest: move the tree to a set of patches, build, and run
+    each strategy. A mixin: the state (self.state, self.tree, self.profile, ...) is the harvest's."""
 
     # -- tree transitions ----------------------------------------------------
 

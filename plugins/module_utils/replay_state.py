@@ -76,7 +76,8 @@ def _new_state(fingerprint: str, opts: dict) -> dict:
 
 
 class _ResumeSteps(object):
-    """Steps of patch_replay's _Harvest (a mixin; the state is the harvest's)."""
+    """The resume steps of patch_replay's _Harvest: forget stale logs, stop and redo a build an
+    interrupted run left behind. A mixin: the state (self.state, self.tree, ...) is the harvest's."""
 
     def _forget_old_logs(self) -> None:
         folder = self.opts["log_dir"]

@@ -63,7 +63,8 @@ from ansible_collections.autoport.zos.plugins.module_utils import replay_lock
 from ansible_collections.autoport.zos.plugins.module_utils import static_mine
 from ansible_collections.autoport.zos.plugins.module_utils.replay_attribution import _diagnostics, _relative_error
 from ansible_collections.autoport.zos.plugins.module_utils.replay_options import PATCH_FOLDER, ReplayError, _inside, _locale_env, _options
-from ansible_collections.autoport.zos.plugins.module_utils.replay_source import _GIT_IDENTITY, _Source, _bootstrap_input, _code_dir_name, _configure_input, _local_source, _sha256_file, _tag_tree
+from ansible_collections.autoport.zos.plugins.module_utils.replay_source import _GIT_IDENTITY, _Source, _bootstrap_input, _code_dir_name
+from ansible_collections.autoport.zos.plugins.module_utils.replay_source import _configure_input, _local_source, _sha256_file, _tag_tree
 from ansible_collections.autoport.zos.plugins.module_utils.replay_state import STATE_VERSION, _State, _new_state
 from ansible_collections.autoport.zos.plugins.module_utils.replay_tree import _Patch, _Tree
 # Re-exported: callers and tests name these as patch_replay's.
@@ -156,6 +157,12 @@ def _fingerprint(opts: dict, port: dict) -> str:
         "patches": [(patch.name, _sha256_file(patch.path)) for patch in port["patches"]],
     }
     return hashlib.sha256(json.dumps(material, sort_keys=True).encode("utf-8")).hexdigest()
+
+
+# ---------------------------------------------------------------------------
+# The harvest.
+
+
 class _Harvest(replay_state._ResumeSteps, replay_builds._BuildSteps, replay_attribution._RecordSteps):
     """One port's harvest: the setup steps here, the rest from the mixins."""
     def __init__(self, opts: dict, port: dict, fingerprint: str, progress=None):

@@ -21,6 +21,7 @@ from ansible_collections.autoport.zos.plugins.module_utils.atomic_file import Ou
 from ansible_collections.autoport.zos.plugins.module_utils.port_records import replace_port_records
 from ansible_collections.autoport.zos.plugins.module_utils.record import RecordError, make_record
 from ansible_collections.autoport.zos.plugins.module_utils.replay_options import ReplayError, _inside
+from ansible_collections.autoport.zos.plugins.module_utils.replay_tree import _Patch
 
 
 _SEVERITIES_KEPT = ("error", "fatal")

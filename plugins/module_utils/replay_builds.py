@@ -19,6 +19,7 @@ from ansible_collections.autoport.zos.plugins.module_utils import replay_checkpo
 from ansible_collections.autoport.zos.plugins.module_utils.replay_attribution import _diagnostics
 from ansible_collections.autoport.zos.plugins.module_utils.replay_options import PATCH_FOLDER, ReplayError
 from ansible_collections.autoport.zos.plugins.module_utils.replay_source import _bootstrap_input, _configure_input, _tag_ascii
+from ansible_collections.autoport.zos.plugins.module_utils.replay_tree import _Patch
 
 
 class _BuildSteps(object):

@@ -166,7 +166,7 @@ def test_zos_shaped_harvest_runs_every_zos_task_and_gives_the_same_records(posix
     assert_ok(first)
     # The real zopen build ran every build (found on PATH through zopen-config only).
     logs = list((tmp_path / "out" / "harvest").glob("*/logs/loo-000-zopen.log"))
-    assert len(logs) == 5 and all("Skipping Install" in log.read_text() for log in logs)
+    assert len(logs) == len({port for port, _patch in KNOWN_ANSWERS}) and all("Skipping Install" in log.read_text() for log in logs)
     actions = {e["event_data"].get("task_action") for e in first.events if e.get("event") == "runner_on_ok"}
     assert ZOS_TASK_ACTIONS <= actions, ZOS_TASK_ACTIONS - actions
     # zos_fetch is never sent binary together with encoding (that deletes the source on z/OS).

@@ -265,7 +265,11 @@ def test_wait_reuses_the_running_replays_builds(reference, tmp_path):
 @needs_procfs
 def test_a_child_that_leaves_the_build_session_is_killed_when_the_build_ends(tmp_path):
     pid_file = tmp_path / "daemon.pid"
-    script = "import os, sys, time\nif os.fork() == 0:\n    os.setsid()\n    open(sys.argv[1], 'w').write(str(os.getpid()))\n    time.sleep(300)\n"
+    # The build exits only once the daemon has written its pid (a pipe), so the test never
+    # races the end-of-build kill on a loaded machine.
+    script = ("import os, sys, time\nr, w = os.pipe()\nif os.fork() == 0:\n    os.setsid()\n"
+              "    with open(sys.argv[1], 'w') as f:\n        f.write(str(os.getpid()))\n    os.write(w, b'x')\n    time.sleep(300)\n"
+              "else:\n    os.read(r, 1)\n")
     env = dict(os.environ, **{process_tree.BUILD_MARKER: "t-" + os.urandom(6).hex()})
     code, timed_out = build_profile.run_logged([sys.executable, "-c", script, str(pid_file)], str(tmp_path), env, str(tmp_path / "b.log"), None)
     assert code == 0 and not timed_out

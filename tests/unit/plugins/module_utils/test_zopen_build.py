@@ -7,6 +7,7 @@ harvest that ignores that point (see issue 10, item 4).
 
 from __future__ import annotations
 
+import functools
 import http.server
 import importlib.util
 import os
@@ -99,7 +100,7 @@ def real_run(zopen, posix, tmp_path_factory) -> dict:
     shutil.copy(str(MIRROR / "tinyproc-0.4.tar.gz"), str(served))
     (base / "empty-mirror").mkdir()
     _CountingHandler.served = []
-    handler = lambda *args, **kwargs: _CountingHandler(*args, directory=str(base / "served"), **kwargs)  # noqa: E731
+    handler = functools.partial(_CountingHandler, directory=str(base / "served"))
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()

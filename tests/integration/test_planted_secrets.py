@@ -11,9 +11,9 @@ and then none of the values is in any file the run wrote: the harvest's records,
 and checkpoints on the build host, everything under the output folder, the taxonomy and
 knowledge repositories with their git history, and ansible-runner's artifact folders.
 
-What is not searched: the build host's copies of the inputs (``port/``, the ``port.tar`` it
-came in, and ``work/``
-holding the source tree the build ran in), which hold the planted inputs by design.
+What is not searched: the copies of the inputs, which hold the planted inputs by design:
+the controller's ``.sources/`` (the port as cloned or packed to be sent), and the build
+host's ``port/``, the ``port.tar`` it came in and ``work/`` (the source tree the build ran in).
 One exclusion: ansible-runner writes the environment it was started with to
 ``artifacts/<id>/command``; the operator's exported values are there because the test
 harness handed them to ansible-runner, not because the collection wrote them.
@@ -180,7 +180,7 @@ def test_the_planted_inputs_went_all_the_way(planted_run: dict) -> None:
 def test_no_planted_secret_in_any_output_log_history_or_artifact(planted_run: dict) -> None:
     base = planted_run["base"]
     everything = list(ALL_SECRETS) + list(OPERATOR_SECRETS.values()) + list(BUILD_ENV.values())
-    searched = _texts(base / "out") + _texts(base / "remote", skip=("port", "port.tar", "work"))
+    searched = _texts(base / "out", skip=(".sources",)) + _texts(base / "remote", skip=("port", "port.tar", "work"))
     for repo in (base / "out" / "taxonomy", base / "out" / "knowledge-docs"):
         searched.append((repo / ".git", _git_history(repo)))
     for stage in planted_run["runs"]:

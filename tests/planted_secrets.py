@@ -96,4 +96,4 @@ CATALOGUE = (
 )
 
 # Every value that must never appear in an output.
-ALL_SECRETS = tuple(sorted(set(secret for _, _, secrets in CATALOGUE for secret in secrets)))
+ALL_SECRETS = tuple(sorted(set(secret for _kind, _text, secrets in CATALOGUE for secret in secrets)))

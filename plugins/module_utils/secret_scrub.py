@@ -159,7 +159,8 @@ _BARE_SECRET = re.compile(
 )
 # ("PASS: t/t0001.sh" is a test harness line, not a password.)
 _BARE_PASSWORD = re.compile(
-    r"(?!pass:)" + _KEY % _PASSWORD_KEY_NAMES + r"(?P<sep>=|:[ \t]?)" + _NOT_A_VALUE + r"(?!\\)(?P<value>[^\s\"'&;,()<>{}\[\]]{3,200})(?![^\s\"'&;,()<>{}\[\]])(?![ \t]*[;(])",
+    r"(?!pass:)" + _KEY % _PASSWORD_KEY_NAMES + r"(?P<sep>=|:[ \t]?)" + _NOT_A_VALUE
+    + r"(?!\\)(?P<value>[^\s\"'&;,()<>{}\[\]]{3,200})(?![^\s\"'&;,()<>{}\[\]])(?![ \t]*[;(])",
     re.I,
 )
 

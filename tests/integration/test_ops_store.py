@@ -17,7 +17,6 @@ import subprocess
 import sys
 from pathlib import Path
 
-import pytest
 
 from playbook_harness import REPO, STANDIN, load_json_lines
 

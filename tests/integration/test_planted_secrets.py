@@ -47,9 +47,9 @@ ONE_LINE = [entry for entry in CATALOGUE if "\n" not in entry[1]]
 MULTI_LINE = [entry for entry in CATALOGUE if "\n" in entry[1]]
 
 UPSTREAM_C = "#include <stdio.h>\n%s\nint main(void)\n{\n    puts(\"plant\");\n    return 0;\n}\n" % "\n".join(
-    "#error %s" % json.dumps(text) for _, text, _ in ONE_LINE)
+    "#error %s" % json.dumps(text) for _kind, text, _found in ONE_LINE)
 FIXED_C = "#include <stdio.h>\n/* Deployment notes, kept by the porter:\n%s\n */\nint main(void)\n{\n    puts(\"plant\");\n    return 0;\n}\n" % "\n".join(
-    " * " + line for _, text, _ in MULTI_LINE for line in text.splitlines())
+    " * " + line for _kind, text, _found in MULTI_LINE for line in text.splitlines())
 MAKEFILE = """all: plant
 
 plant: plant.c
@@ -98,7 +98,7 @@ def _outside_records() -> list:
     each carrying a share of the catalogue in its code, message and patch."""
     records = []
     for i in range(6):
-        mine = [text for n, (_, text, _) in enumerate(CATALOGUE) if n % 6 == i]
+        mine = [text for n, (_kind, text, _found) in enumerate(CATALOGUE) if n % 6 == i]
         before = "#!/bin/sh\n# fetch step %d of the port\n%s\nmake fetch-%d\n" % (i, "\n".join(mine), i)
         after = "#!/bin/sh\n# fetch step %d of the port\n%s\nexport _BPXK_AUTOCVT=ON\nmake fetch-%d\n" % (i, "\n".join(mine), i)
         record = {
@@ -132,7 +132,7 @@ def planted_run(tmp_path_factory) -> dict:
     (port / "patches").mkdir(parents=True)
     (port / "buildenv").write_text(BUILDENV, encoding="utf-8")
     (port / "patches" / "plant.c.patch").write_text(_diff("plant.c", UPSTREAM_C, FIXED_C), encoding="utf-8")
-    notes = "\n".join(text for _, text, _ in CATALOGUE) + "\n"
+    notes = "\n".join(text for _kind, text, _found in CATALOGUE) + "\n"
     (port / "patches" / "notes.patch").write_text(_diff("docs/deploy-notes.txt", None, notes), encoding="utf-8")
     mirror = base / "mirror"
     mirror.mkdir()
@@ -168,7 +168,7 @@ def test_the_planted_inputs_went_all_the_way(planted_run: dict) -> None:
     assert {r["patch_file"] for r in harvested} == {"patches/plant.c.patch", "patches/notes.patch"}
     # The fixing patch was credited with the #error messages the build printed.
     assert any(r["provenance"] == "build" and "#error" in r["error"] for r in harvested)
-    logs = "\n".join(text for _, text in _texts(out / "harvest" / "plantport" / "logs"))
+    logs = "\n".join(text for _path, text in _texts(out / "harvest" / "plantport" / "logs"))
     assert "#error" in logs and "PLANT_DEPLOY_SECRET=<TOKEN>" in logs and "PATH=" in logs
     dataset = (out / "curated" / "dataset.jsonl").read_text()
     assert "outside3port" in dataset and "plantport" in dataset
@@ -193,5 +193,5 @@ def test_no_planted_secret_in_any_output_log_history_or_artifact(planted_run: di
                 leaks.append((str(path.relative_to(base)) if path.is_relative_to(base) else str(path), secret[:12] + "..."))
     assert leaks == []
     # The build saw harvest_build_env but not the operator's exported variables.
-    logs = "\n".join(text for _, text in _texts(base / "out" / "harvest" / "plantport" / "logs"))
+    logs = "\n".join(text for _path, text in _texts(base / "out" / "harvest" / "plantport" / "logs"))
     assert "GITHUB_TOKEN" not in logs and "ZZ_VAULT_LEASE" not in logs and "PLANT_GITLAB_TOKEN=" in logs

@@ -77,11 +77,11 @@ def test_sizes_within_limits(path):
 def test_allow_lists_name_real_offenders():
     """An entry whose file or function got within the limits must leave the list."""
     for rel, allowed in FILES_ALLOWED.items():
-        lines, _ = file_sizes(ROOT / rel)
+        lines, _functions = file_sizes(ROOT / rel)
         assert MAX_FILE_LINES < lines <= allowed, rel
     for key, allowed in FUNCTIONS_ALLOWED.items():
         rel, name = key.split(":")
-        _, functions = file_sizes(ROOT / rel)
+        _lines, functions = file_sizes(ROOT / rel)
         assert MAX_FUNCTION_LINES < functions.get(name, 0) <= allowed, key
 
 

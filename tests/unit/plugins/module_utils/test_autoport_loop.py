@@ -72,14 +72,14 @@ def _tree_after(tmp_path: Path, name: str, diffs: list) -> dict:
 
 @pytest.mark.parametrize("port", AUTOPORTED)
 def test_autoport_keeps_only_what_the_rebuild_proves(tmp_path, curated, port):
-    records = [record for _, record in read_records(str(curated[port]))]
+    records = [record for _number, record in read_records(str(curated[port]))]
     assert records and all(record["port"] != port for record in records)
     port_dir = _bare_port(tmp_path, port)
     result = autoport_output.run(_options(tmp_path, port_dir, curated[port], write_patches=True))
     report = result["report"]
     summary = report["summary"]
-    print("%s: %d/%d errors fixed, final build %s" % (port, summary["errors_fixed"], summary["errors_met"],
-                                                     "passes" if summary["final_build_passes"] else "fails"))
+    verdict = "passes" if summary["final_build_passes"] else "fails"
+    print("%s: %d/%d errors fixed, final build %s" % (port, summary["errors_fixed"], summary["errors_met"], verdict))
     accepted = [c for error in report["errors"] for c in error["candidates"] if c["outcome"] == "accepted"]
     rebuilt_candidates = [c for error in report["errors"] for c in error["candidates"] if c.get("rebuild")]
     assert summary["errors_met"] >= 1 and summary["builds"] == 1 + len(rebuilt_candidates)
@@ -101,7 +101,7 @@ def test_autoport_keeps_only_what_the_rebuild_proves(tmp_path, curated, port):
     assert not [error["key"] for error in report["errors"] if error["fixed"] and error["key"] in keys]
     assert (rebuilt["status"] == "ok") == summary["final_build_passes"]
     # Every accepted fix is a valid record with provenance autoport; rejected ones are negatives with a reason.
-    made = [record for _, record in read_records(result["records_file"])]
+    made = [record for _number, record in read_records(result["records_file"])]
     assert len(made) == len(accepted) and all(r["provenance"] == "autoport" and not validate_record(r) for r in made)
     negatives = [json.loads(line) for line in (Path(result["records_file"]).parent / "negatives.jsonl").read_text().splitlines()]
     assert len(negatives) == sum(len(e["candidates"]) for e in report["errors"]) - len(accepted)
@@ -142,7 +142,7 @@ def test_templates_are_learned_from_records_not_written_per_error():
               "patch": "--- a/src/a.c\n+++ b/src/a.c\n@@ -1,3 +1,2 @@\n #include <stdlib.h>\n-#include <malloc/malloc.h>\n int x;\n"}
     templates = fix_templates.TemplateSet([record])
     ranked = templates.ranked("missing-header", "vis.h")
-    assert [op for _, op in ranked] == [{"kind": "delete_include"}]
+    assert [op for _score, op in ranked] == [{"kind": "delete_include"}]
     assert fix_templates.instantiate(ranked[0][1], "vis.h", {"b.c": "#include <vis.h>\nint y;\n"}) == [("b.c", "int y;\n")]
     assert fix_templates.TemplateSet([]).ranked("missing-header", "vis.h") == []
 
@@ -179,7 +179,8 @@ def test_a_value_learned_for_another_name_is_not_proposed_as_a_fix():
 
     record = {"port": "p", "id": "1" * 32, "error": "src/a.c:3:9: error: 'M_PI' undeclared (first use in this function)",
               "error_category": "undeclared-identifier", "file": "src/a.c", "wrong_code": "",
-              "patch": "--- a/src/a.c\n+++ b/src/a.c\n@@ -1,2 +1,6 @@\n #include <math.h>\n+#ifndef M_PI\n+#define M_PI 3.14159265358979323846\n+#endif\n+\n int x;\n"}
+              "patch": ("--- a/src/a.c\n+++ b/src/a.c\n@@ -1,2 +1,6 @@\n #include <math.h>\n"
+                        "+#ifndef M_PI\n+#define M_PI 3.14159265358979323846\n+#endif\n+\n int x;\n")}
     context = {"diag": {"message": "src/b.c:2:12: error: 'ARG_MAX' undeclared", "category": "undeclared-identifier"}, "file": "src/b.c",
                "files": {"src/b.c": "#include <limits.h>\nlong n = ARG_MAX;\n"}, "excerpt": "", "token": "ARG_MAX"}
     proposers = fix_propose.Proposers([record], ["retrieval", "template"])

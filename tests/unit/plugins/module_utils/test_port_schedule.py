@@ -114,7 +114,7 @@ def test_next_port_prefers_own_ports_longest_first(tmp_path) -> None:
     ports = ["p%d" % i for i in range(20)]
     durations = {port: i for i, port in enumerate(ports)}
     mine = [p for p in ports if owner(p, HOSTS) == "zos2"]
-    port, _ = queue.next_port(ports, "zos2", HOSTS, durations)
+    port, _claim = queue.next_port(ports, "zos2", HOSTS, durations)
     assert port == max(mine, key=durations.get)
 
 

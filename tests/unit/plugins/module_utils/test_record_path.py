@@ -103,4 +103,4 @@ def test_one_record_is_scrubbed_and_validated_once_where_made_and_once_where_cur
     assert where == {("harvest", "record", "scrub_value"): 1, ("harvest", "record", "validate_record"): 1,
                      ("curate", "record", "scrub_record"): 1, ("curate", "dataset_curate", "_schema_problems"): 1}, where
     # The build log the record's error came from was scrubbed when its build ended.
-    assert any(stage == "harvest" and action == "scrub-log" for stage, _, _, action, _ in calls.seen)
+    assert any(stage == "harvest" and action == "scrub-log" for stage, _function, _record, action, _count in calls.seen)

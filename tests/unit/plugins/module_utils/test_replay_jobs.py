@@ -317,9 +317,11 @@ def test_oversized_fields_are_clipped_and_counted():
 
 def test_an_error_whose_text_was_not_kept_still_counts_as_present(monkeypatch):
     monkeypatch.setattr(replay_checkpoint, "MAX_KEPT", 2)
-    diag = lambda key: {"key": key, "message": key, "follow_up": False}  # noqa: E731
-    with_kept, with_dropped, _ = replay_checkpoint.bound_diagnostics([diag("a"), diag("b"), diag("still there")])
-    without_kept, _, _ = replay_checkpoint.bound_diagnostics([diag("still there"), diag("fixed")])
+    def diag(key):
+        return {"key": key, "message": key, "follow_up": False}
+
+    with_kept, with_dropped, _summary = replay_checkpoint.bound_diagnostics([diag("a"), diag("b"), diag("still there")])
+    without_kept, _dropped, _summary = replay_checkpoint.bound_diagnostics([diag("still there"), diag("fixed")])
     credited = patch_replay._credited({"diagnostics": without_kept}, {"diagnostics": with_kept, "dropped_keys": with_dropped})
     assert [item["key"] for item in credited] == ["fixed"]
 

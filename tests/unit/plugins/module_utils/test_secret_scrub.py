@@ -263,7 +263,7 @@ def test_build_log_lines_stay_as_they_are():
 
 def test_long_texts_scrubbed_line_by_line_give_what_short_ones_give():
     filler = "".join("src/x%d.c:%d:1: warning: unused variable 'n' [-Wunused-variable]\n" % (i, i) for i in range(300))
-    parts = [filler + text + "\n" for _, text, _ in CATALOGUE]
+    parts = [filler + text + "\n" for _kind, text, _found in CATALOGUE]
     long_text = "".join(parts)
     assert len(long_text) > secret_scrub._LINE_MODE_CHARS
     cleaned, counts = scrub_text(long_text)

@@ -101,7 +101,8 @@ def test_snapshot_commits_as_the_one_identity_reproducibly_and_once(tmp_path):
         again = git_local.snapshot(str(folder), "taxonomy x", date="2000-01-01T00:00:00Z")
         assert again == dict(first, changed=False, created=False)
         ids.append(first["commit"])
-        author = subprocess.run(["git", "-C", str(folder), "log", "-1", "--format=%an <%ae> %cn <%ce>"], capture_output=True, check=False, text=True).stdout.strip()
+        author = subprocess.run(["git", "-C", str(folder), "log", "-1", "--format=%an <%ae> %cn <%ce>"],
+                                capture_output=True, check=False, text=True).stdout.strip()
         assert author == "autoport.zos <autoport.zos@localhost> autoport.zos <autoport.zos@localhost>"
     assert ids[0] == ids[1]
     preview = git_local.snapshot(str(tmp_path / "new"), "m", check_mode=True)

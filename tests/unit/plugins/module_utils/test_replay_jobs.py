@@ -317,6 +317,7 @@ def test_oversized_fields_are_clipped_and_counted():
 
 def test_an_error_whose_text_was_not_kept_still_counts_as_present(monkeypatch):
     monkeypatch.setattr(replay_checkpoint, "MAX_KEPT", 2)
+
     def diag(key):
         return {"key": key, "message": key, "follow_up": False}
 

@@ -29,7 +29,7 @@ import os
 import time
 from typing import Any, Callable, Iterable, Mapping
 
-from ansible_collections.autoport.zos.plugins.module_utils import jsonl
+from ansible_collections.autoport.zos.plugins.module_utils import jsonl, openai_http
 from ansible_collections.autoport.zos.plugins.module_utils.eval_metrics import (
     applies_check,
     extract_code,
@@ -118,10 +118,6 @@ def chat_completion(
 ) -> dict:
     """One answer: POST {url}/chat/completions (the server applies the model's chat template), or with
     prompt_format ilab POST {url}/completions with the ilab text prompt. Returns {'text', 'completion_tokens', 'seconds'}."""
-    import socket
-    import urllib.error
-    import urllib.request
-
     if prompt_format == "ilab":
         body = {"model": model, "prompt": ilab_prompt(messages), "stop": ILAB_STOP}
         path = "/completions"
@@ -129,25 +125,11 @@ def chat_completion(
         body = {"model": model, "messages": messages}
         path = "/chat/completions"
     body.update({k: v for k, v in decoding.items() if v is not None})
-    request = urllib.request.Request(url.rstrip("/") + path, data=json.dumps(body).encode("utf-8"), method="POST")
-    request.add_header("Content-Type", "application/json")
-    if api_key:
-        request.add_header("Authorization", "Bearer " + api_key)
     started = time.monotonic()
     try:
-        with urllib.request.urlopen(request, timeout=timeout) as response:
-            raw = response.read(16 * 1024 * 1024)
-    except urllib.error.HTTPError as exc:
-        detail = exc.read(500).decode("utf-8", "replace") if exc.fp else ""
-        raise EndpointError("endpoint answered HTTP %d: %s" % (exc.code, " ".join(detail.split())[:300]))
-    except (socket.timeout, TimeoutError):
-        raise EndpointError("endpoint timed out after %gs" % timeout)
-    except urllib.error.URLError as exc:
-        if isinstance(exc.reason, (socket.timeout, TimeoutError)):
-            raise EndpointError("endpoint timed out after %gs" % timeout)
-        raise EndpointError("endpoint unreachable: %s" % exc.reason)
-    except (OSError, ValueError) as exc:
-        raise EndpointError("endpoint failed: %s" % exc)
+        raw = openai_http.post_json(url, path, body, api_key, timeout)
+    except openai_http.OpenAIHTTPError as exc:
+        raise EndpointError(str(exc))
     seconds = time.monotonic() - started
     try:
         data = json.loads(raw.decode("utf-8"))

@@ -26,6 +26,7 @@ import re
 
 from ansible_collections.autoport.zos.plugins.module_utils import fix_templates
 from ansible_collections.autoport.zos.plugins.module_utils import fix_transfer
+from ansible_collections.autoport.zos.plugins.module_utils import openai_http
 from ansible_collections.autoport.zos.plugins.module_utils.secret_scrub import scrub_text
 
 PROPOSERS = ("retrieval", "template", "model")
@@ -171,35 +172,15 @@ def prompt_messages(context: dict, examples: list) -> list:
 
 def chat_completion(url: str, model: str, messages: list, api_key: str = "", timeout: float = MODEL_TIMEOUT, seed: int = 0) -> str:
     """One answer from POST {url}/chat/completions at temperature 0 (kept small: the evaluate
-    stage has the same client; the two can be merged). http.client, standard library only."""
-    import http.client
-    import socket
-    import urllib.parse
-
-    parsed = urllib.parse.urlparse(url.rstrip("/") + "/chat/completions")
-    if parsed.scheme not in ("http", "https") or not parsed.hostname:
-        raise ProposeError("model endpoint %r is not an http(s) URL" % url)
-    body = json.dumps({"model": model, "messages": messages, "temperature": 0, "seed": seed, "max_tokens": 1024}).encode("utf-8")
-    headers = {"Content-Type": "application/json"}
-    if api_key:
-        headers["Authorization"] = "Bearer " + api_key
-    kind = http.client.HTTPSConnection if parsed.scheme == "https" else http.client.HTTPConnection
-    connection = kind(parsed.hostname, parsed.port, timeout=timeout)
+    stage uses the same client, openai_http)."""
+    body = {"model": model, "messages": messages, "temperature": 0, "seed": seed, "max_tokens": 1024}
     try:
-        connection.request("POST", parsed.path + ("?" + parsed.query if parsed.query else ""), body=body, headers=headers)
-        response = connection.getresponse()
-        raw = response.read(4 * 1024 * 1024)
-        if response.status != 200:
-            raise ProposeError("model endpoint answered HTTP %d" % response.status)
+        raw = openai_http.post_json(url, "/chat/completions", body, api_key, timeout)
         return json.loads(raw.decode("utf-8"))["choices"][0]["message"]["content"]
-    except (socket.timeout, TimeoutError):
-        raise ProposeError("model endpoint timed out after %gs" % timeout)
-    except (ConnectionError, socket.gaierror) as exc:
-        raise ProposeError("model endpoint unreachable: %s" % exc)
-    except (OSError, http.client.HTTPException, ValueError, KeyError, IndexError, TypeError) as exc:
+    except openai_http.OpenAIHTTPError as exc:
+        raise ProposeError("model %s" % exc)
+    except (UnicodeDecodeError, ValueError, KeyError, IndexError, TypeError) as exc:
         raise ProposeError("model endpoint gave no chat completion: %s" % exc)
-    finally:
-        connection.close()
 
 
 def propose_model(context: dict, examples: list, endpoint: dict, limit: int) -> list:

@@ -55,6 +55,16 @@ options:
     description: Remove the job's status file on its host once the job has ended.
     type: bool
     default: false
+  _async_dir:
+    description:
+      - Internal, set by the action plugin for each round (the job status folder of the job's host,
+        its C(async_dir)). Never set it in a task.
+    type: path
+  _wait:
+    description:
+      - Internal, set by the action plugin for each round (seconds this round waits on the host).
+        Never set it in a task.
+    type: float
 notes:
   - Progress lines are printed while the task runs (with AWX and ansible-runner they are job output lines).
   - The job's result is merged into the task result; C(polls) and C(followed_s) tell how the job was followed.
@@ -145,18 +155,21 @@ def run_module():
             timeout=dict(type="int", default=0),
             cleanup=dict(type="bool", default=False),
             # Set by the action plugin: one round's wait and the host's async directory.
-            _wait=dict(type="float", default=0),
-            _async_dir=dict(type="path", required=True),
+            _wait=dict(type="float"),
+            _async_dir=dict(type="path"),
         ),
         mutually_exclusive=[("progress_file", "progress_log")],
         supports_check_mode=True,
     )
-    if module.params["_wait"] < 0:
+    if not module.params["_async_dir"]:
+        module.fail_json(msg="job_follow runs through its action plugin, which sets the host's async directory")
+    wait = module.params["_wait"] or 0.0
+    if wait < 0:
         module.fail_json(msg="poll_interval must not be negative")
     result = follow_round(
         module.params["_async_dir"],
         module.params["jid"],
-        wait=module.params["_wait"],
+        wait=wait,
         progress_file=module.params["progress_file"],
         progress_log=module.params["progress_log"],
         cleanup=module.params["cleanup"] and not module.check_mode,

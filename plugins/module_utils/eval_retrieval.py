@@ -12,7 +12,7 @@ from __future__ import annotations
 import difflib
 import math
 import re
-from typing import Any, Mapping
+from typing import Any, Callable, Mapping
 
 from ansible_collections.autoport.zos.plugins.module_utils.eval_metrics import normalise_code
 
@@ -30,13 +30,14 @@ def tokens(record: Mapping[str, Any]) -> list[str]:
 class Bm25Index:
     """Okapi BM25 over the training records (k1 1.2, b 0.75)."""
 
-    def __init__(self, records: list[Mapping[str, Any]]) -> None:
+    def __init__(self, records: list[Mapping[str, Any]], tokenize: Callable[[Mapping[str, Any]], list[str]] = tokens) -> None:
+        """``tokenize`` makes a record's words (the auto-port proposer adds the category)."""
         self.records = list(records)
         self.docs = []
         frequency: dict[str, int] = {}
         for record in self.records:
             counts: dict[str, int] = {}
-            for token in tokens(record):
+            for token in tokenize(record):
                 counts[token] = counts.get(token, 0) + 1
             self.docs.append((counts, sum(counts.values())))
             for token in counts:
@@ -47,9 +48,13 @@ class Bm25Index:
 
     def search(self, record: Mapping[str, Any], count: int = 1) -> list[tuple[Mapping[str, Any], float]]:
         """The count best training records for a record, best first; ties keep the training order."""
+        return self.search_tokens(tokens(record), count)
+
+    def search_tokens(self, query_tokens: list[str], count: int = 1) -> list[tuple[Mapping[str, Any], float]]:
+        """The count best records for a list of query words, best first: [(record, score)]."""
         if count <= 0 or not self.docs:
             return []
-        query = set(tokens(record))
+        query = set(query_tokens)
         scored = []
         for position, (counts, length) in enumerate(self.docs):
             weight = 0.0

@@ -20,20 +20,18 @@ Standard library only: this runs on build hosts, z/OS included.
 from __future__ import annotations
 
 import json
-import math
 import os
 import re
 
 from ansible_collections.autoport.zos.plugins.module_utils import fix_templates
 from ansible_collections.autoport.zos.plugins.module_utils import fix_transfer
 from ansible_collections.autoport.zos.plugins.module_utils import openai_http
+from ansible_collections.autoport.zos.plugins.module_utils.eval_retrieval import Bm25Index
 from ansible_collections.autoport.zos.plugins.module_utils.secret_scrub import scrub_text
 
 PROPOSERS = ("retrieval", "template", "model")
 _TOKEN = re.compile(r"[A-Za-z_][A-Za-z0-9_]*|\d+|[^\sA-Za-z0-9_]")
 _DIFF_BLOCK = re.compile(r"```(?:diff|patch)?\s*\n(.*?)```", re.S)
-K1 = 1.2
-B = 0.75
 MODEL_TIMEOUT = 120.0
 SYSTEM_PROMPT = ("You port C programs to z/OS. Given a build error and the code, answer with one unified diff "
                  "(--- a/<file> and +++ b/<file> lines) in a ```diff block that fixes the error, and nothing else.")
@@ -47,38 +45,14 @@ def _tokens(*texts) -> list:
     return _TOKEN.findall("\n".join(str(text or "") for text in texts))
 
 
-class Bm25Index(object):
-    """Okapi BM25 over records (error, category, file name and code before the fix)."""
+def _record_tokens(record: dict) -> list:
+    """The words a record is found by: error, category, file name and code before the fix."""
+    return _tokens(record.get("error"), record.get("error_category"), record.get("file"), record.get("wrong_code"))
 
-    def __init__(self, records: list):
-        self.records = list(records)
-        self.docs = []
-        frequency = {}
-        for record in self.records:
-            counts = {}
-            for token in _tokens(record.get("error"), record.get("error_category"), record.get("file"), record.get("wrong_code")):
-                counts[token] = counts.get(token, 0) + 1
-            self.docs.append((counts, sum(counts.values())))
-            for token in counts:
-                frequency[token] = frequency.get(token, 0) + 1
-        total = len(self.docs)
-        self.average = (sum(length for _counts, length in self.docs) / total) if total else 0.0
-        self.idf = {token: math.log(1.0 + (total - n + 0.5) / (n + 0.5)) for token, n in frequency.items()}
 
-    def search(self, query_tokens: list, count: int) -> list:
-        """The count best records, best first: [(record, score)]; ties keep the records' order."""
-        query = set(query_tokens)
-        scored = []
-        for position, (counts, length) in enumerate(self.docs):
-            weight = 0.0
-            for token in query:
-                tf = counts.get(token)
-                if tf:
-                    weight += self.idf[token] * tf * (K1 + 1) / (tf + K1 * (1 - B + B * length / (self.average or 1.0)))
-            if weight > 0:
-                scored.append((-weight, position))
-        scored.sort()
-        return [(self.records[position], -negative) for negative, position in scored[:count]]
+def bm25_index(records: list) -> Bm25Index:
+    """The evaluation's BM25 index (eval_retrieval) over records, with the auto-port's words."""
+    return Bm25Index(records, tokenize=_record_tokens)
 
 
 def _candidate(proposer: str, origin: str, changes: list, files: dict, note: str) -> dict | None:
@@ -97,7 +71,7 @@ def propose_retrieval(context: dict, index: Bm25Index, limit: int) -> list:
     """Records nearest to the error, their edits carried over (see the module doc)."""
     token = context.get("token")
     found = []
-    for record, score in index.search(_query(context), max(limit * 4, limit)):
+    for record, score in index.search_tokens(_query(context), max(limit * 4, limit)):
         old_token = fix_transfer.key_token(record.get("error") or "")
         groups = []
         for before, removed, added, after in fix_transfer.hunk_groups(record.get("patch") or ""):
@@ -208,7 +182,7 @@ class Proposers(object):
         if unknown:
             raise ProposeError("proposers: unknown %s (expected some of %s)" % (", ".join(unknown), ", ".join(PROPOSERS)))
         self.enabled = [name for name in PROPOSERS if name in enabled]
-        self.index = Bm25Index(records)
+        self.index = bm25_index(records)
         self.templates = fix_templates.TemplateSet(records)
         self.endpoint = endpoint or {}
         self.examples = examples
@@ -224,7 +198,7 @@ class Proposers(object):
                 elif name == "template":
                     made = propose_templates(context, self.templates, limit)
                 else:
-                    examples = [record for record, _score in self.index.search(_query(context), self.examples)]
+                    examples = [record for record, _score in self.index.search_tokens(_query(context), self.examples)]
                     made = propose_model(context, examples, self.endpoint, 1)
             except ProposeError as exc:
                 problems.append("%s: %s" % (name, exc))

@@ -16,45 +16,38 @@ look, so memory stays flat and time is spent on the diagnostics, not on the nois
 
 Each diagnostic is a plain dict with the keys ``file, line, column, severity, code,
 message, category, follow_up, phase, tool``. Standard library only (runs on build hosts).
+
+In three files: log_encoding (bytes, encodings), log_lines (the shapes of the lines) and
+this one (the streaming reader, iter_diagnostics and parse_log); every name imports from here.
 """
 
 from __future__ import annotations
 
 import codecs
-import functools
 import io
 import os
 import re
-import stat
 
-from ansible_collections.autoport.zos.plugins.module_utils.message_classify import (
-    MESSAGE_ID,
-    classify,
-    is_check_target,
-    make_target,
-    parse_message_id,
-    strip_location,
-    tool_for_program,
-)
+from ansible_collections.autoport.zos.plugins.module_utils.message_classify import MESSAGE_ID, is_check_target, make_target, parse_message_id, tool_for_program
 from ansible_collections.autoport.zos.plugins.module_utils.record import CATEGORIES, PHASES
 from ansible_collections.autoport.zos.plugins.module_utils.secret_scrub import scrub_text
+from ansible_collections.autoport.zos.plugins.module_utils.log_encoding import _NOT_CONTROL, BuildLogError, normalize_encoding, _open_log, _show
+from ansible_collections.autoport.zos.plugins.module_utils.log_lines import (
+    _AFTER_COLON, _ASSERT_COLON, _ASSERT_LE, _BARE, _classify, _clean, _CMAKE, _COMPILERS, _CONFIGURE, _CONFIGURE_DIR_HEADER, _CONFTEST, _GCC_SHAPE,
+    _int, _LD_BARE, _LD_LOCATED, _LD_OBJECT, _LD_PREFIX, _letter_severity, _LINE_START, _LOCATED, _LOG_PHASE_WINS, _MAKE_OTHER, _MAKE_STARS,
+    _MAKEFILE_STARS, _NINJA_FAILED, _OTHER_TEST_FAILURE, _PATCH_TEXT, phase_from_log_name, _PROGRAM, _PROGRAM_MESSAGE, _SHELL_FRAME, _SHELL_LINE,
+    _SHELL_TROUBLE, _SHELLS, _SIGNAL, _TAP_EXCUSED, _TAP_NOT_OK, _TEST_COUNT, _TEST_RESULT, _TEST_SUMMARY, _TOOL_PHASE, _word_severity, _XLC_QUOTED,
+    _XLC_WORD,
+)
+# Re-exported: callers and tests name these as build_log's.
+# pylint: disable=unused-import
+from ansible_collections.autoport.zos.plugins.module_utils.log_encoding import CP1047_TO_LATIN1, ENCODINGS, LATIN1_TO_CP1047  # noqa: F401
+from ansible_collections.autoport.zos.plugins.module_utils.log_encoding import decode_cp1047, detect_encoding, encode_cp1047  # noqa: F401
+from ansible_collections.autoport.zos.plugins.module_utils.log_lines import message_key  # noqa: F401
+# pylint: enable=unused-import
 
-ENCODINGS = ("utf-8", "iso8859-1", "cp1047")
 SEVERITIES = ("fatal", "error", "warning", "note", "info")
 DIAGNOSTIC_KEYS = ("file", "line", "column", "severity", "code", "message", "category", "follow_up", "phase", "tool")
-
-_ENCODING_ALIASES = {
-    "auto": "auto",
-    "utf-8": "utf-8",
-    "utf8": "utf-8",
-    "iso8859-1": "iso8859-1",
-    "iso-8859-1": "iso8859-1",
-    "latin-1": "iso8859-1",
-    "latin1": "iso8859-1",
-    "cp1047": "cp1047",
-    "ibm-1047": "cp1047",
-    "ibm1047": "cp1047",
-}
 
 BLOCK_SIZE = 2 * 1024 * 1024
 SAMPLE_SIZE = 64 * 1024
@@ -68,280 +61,6 @@ MAX_RUN_WITHOUT_NEWLINE = 1024 * 1024
 MAX_LINE_BYTES = 16 * 1024
 MAX_MESSAGE_CHARS = 4000
 MAX_CONTINUATION_LINES = 3
-
-
-class BuildLogError(Exception):
-    """A log that cannot be read; the message names the input and the reason."""
-
-
-# --- encodings ------------------------------------------------------------------
-
-
-def _cp1047_to_latin1() -> bytes:
-    # IBM-1047 is IBM-037 with six code points moved (checked against glibc iconv);
-    # both cover exactly ISO8859-1, so a byte translation maps one onto the other.
-    table = bytearray(bytes(range(256)).decode("cp037").encode("latin-1"))
-    for code, char in ((0x5F, "^"), (0xAD, "["), (0xB0, "\xac"), (0xBA, "\xdd"), (0xBB, "\xa8"), (0xBD, "]")):
-        table[code] = ord(char)
-    # z/OS writes '\n' as NL (0x15); 0x25 (LF) also ends a line.
-    table[0x15] = 0x0A
-    return bytes(table)
-
-
-CP1047_TO_LATIN1 = _cp1047_to_latin1()
-_LATIN1_TO_CP1047 = bytearray(256)
-for _ebcdic in range(255, -1, -1):
-    # Reverse map; the lower EBCDIC code wins for '\n' (0x15 NL, as z/OS writes it).
-    _LATIN1_TO_CP1047[CP1047_TO_LATIN1[_ebcdic]] = _ebcdic
-_LATIN1_TO_CP1047[0x85] = 0x25
-LATIN1_TO_CP1047 = bytes(_LATIN1_TO_CP1047)
-
-
-def decode_cp1047(data: bytes) -> str:
-    """IBM-1047 bytes to text (NL and LF both become '\\n')."""
-    return data.translate(CP1047_TO_LATIN1).decode("latin-1")
-
-
-def encode_cp1047(text: str) -> bytes:
-    """Text to IBM-1047 bytes ('\\n' becomes NL, 0x15, as z/OS writes it); characters outside ISO8859-1 become '?'."""
-    return text.encode("latin-1", "replace").translate(LATIN1_TO_CP1047)
-
-
-def _byte_set(*ranges) -> bytes:
-    members = bytearray()
-    for low, high in ranges:
-        members.extend(range(low, high + 1))
-    return bytes(members)
-
-
-def _complement(members: bytes) -> bytes:
-    keep = set(members)
-    return bytes(value for value in range(256) if value not in keep)
-
-
-_NOT_EBCDIC_ALNUM = _complement(_byte_set((0x81, 0x89), (0x91, 0x99), (0xA2, 0xA9), (0xC1, 0xC9), (0xD1, 0xD9), (0xE2, 0xE9), (0xF0, 0xF9)))
-_NOT_ASCII_ALNUM = _complement(_byte_set((0x30, 0x39), (0x41, 0x5A), (0x61, 0x7A)))
-# Control bytes that do not occur in text (after mapping to ISO8859-1).
-_NOT_CONTROL = _complement(_byte_set((0x00, 0x08), (0x0E, 0x1A), (0x1C, 0x1F), (0x7F, 0x7F)))
-
-
-def detect_encoding(sample: bytes) -> str:
-    """'utf-8', 'iso8859-1' or 'cp1047' for the first bytes of a log.
-
-    EBCDIC text has its spaces at 0x40 and its letters at 0x81-0xE9, ASCII text at 0x20
-    and 0x41-0x7A; text that is valid UTF-8 is UTF-8, anything else ISO8859-1.
-    """
-    if not sample:
-        return "utf-8"
-    if sample.startswith(codecs.BOM_UTF8):
-        return "utf-8"
-    ascii_spaces = sample.count(b" ") + sample.count(b"\n")
-    ebcdic_spaces = sample.count(b"\x40") + sample.count(b"\x15") + sample.count(b"\x25")
-    ebcdic_alnum = len(sample.translate(None, _NOT_EBCDIC_ALNUM))
-    ascii_alnum = len(sample.translate(None, _NOT_ASCII_ALNUM))
-    if ebcdic_spaces > ascii_spaces and ebcdic_alnum > ascii_alnum:
-        return "cp1047"
-    try:
-        # A sample can end inside a multi-byte character: not final.
-        codecs.getincrementaldecoder("utf-8")().decode(sample, final=False)
-    except UnicodeDecodeError:
-        return "iso8859-1"
-    return "utf-8"
-
-
-def normalize_encoding(name: str | None) -> str:
-    """'auto' or one of ENCODINGS for a name or alias (IBM-1047, latin-1 ...)."""
-    key = (name or "auto").strip().lower().replace("_", "-")
-    if key not in _ENCODING_ALIASES:
-        raise BuildLogError("unknown encoding %r: use auto, utf-8, iso8859-1 or cp1047 (IBM-1047)" % (name,))
-    return _ENCODING_ALIASES[key]
-
-
-# --- which phase a log file belongs to ---------------------------------------------
-
-_LOG_NAME_PHASES = (
-    (re.compile(r"(?:^|[_.-])(?:config|configure|cmake)\.log$|^config\.log$|^CMake(?:Error|Output)\.log$"), "configure"),
-    (re.compile(r"(?:^|[_.-])(?:check|test|tests|ctest)\.log$|^test-suite\.log$|\.trs$|^LastTest\.log$"), "check"),
-    (re.compile(r"(?:^|[_.-])bootstrap\.log$"), "bootstrap"),
-    (re.compile(r"(?:^|[_.-])install\.log$"), "install"),
-    (re.compile(r"(?:^|[_.-])(?:build|make)\.log$"), "build"),
-)
-
-
-def phase_from_log_name(name: str | None) -> str | None:
-    """The phase a zopen log name tells (20240101_120000_config.log -> configure), None if it says nothing."""
-    if not name:
-        return None
-    base = os.path.basename(str(name))
-    for pattern, phase in _LOG_NAME_PHASES:
-        if pattern.search(base):
-            return phase
-    return None
-
-
-# Where each tool's messages come from when nothing else says.
-_TOOL_PHASE = {
-    "clang": "build",
-    "gcc": "build",
-    "xlc": "build",
-    "binder": "link",
-    "ld": "link",
-    "ar": "build",
-    "make": "build",
-    "libtool": "build",
-    "configure": "configure",
-    "cmake": "configure",
-    "autotools": "bootstrap",
-    "test": "check",
-    "le": "runtime",
-    "crtl": "runtime",
-    "git": "patch",
-}
-# Phases named by the log that win over the tool: a compile error in a check log is a
-# check failure; build logs keep the finer build/link split of the tools.
-_LOG_PHASE_WINS = ("configure", "check", "bootstrap", "install", "patch")
-_COMPILERS = ("clang", "gcc", "xlc")
-
-# --- the pre-filter: one pass over a block, in C --------------------------------------
-
-# Diagnostics that start a line (after blanks and colour codes). The lookahead on the
-# first character turns most noise lines away at once; the alternatives are grouped by
-# their first character so the rest fail fast too.
-_ESCAPES = rb"(?:\x1b\[[0-9;]*m)*"
-_LINE_START = re.compile(
-    rb"\n[ \t]*" + _ESCAPES + rb"(?=[efnwABCEFIKSTUWX#*\d\"-])(?:"
-    rb"e(?:rror)|f(?:atal(?: error|:))|w(?:arning)|n(?:ot ok)|E(?:rror|RROR|DC\d)|W(?:arning|ARNING)"
-    rb"|F(?:AIL|SUM|loating point exception)|X(?:PASS)|#(?: ?(?:FAIL|ERROR|XPASS))|-(?:-- FAIL)|\*\*\*|\d+ (?:of \d+ )?tests? "
-    rb"|A(?:ssertion|bort)|T(?:he following tests FAILED)|C(?:Make (?:Error|Warning|Deprecation)|CN\d|EE\d)"
-    rb"|S(?:egmentation fault|EVERE)|B(?:us error)|I(?:llegal instruction|EW\d|NFORMATIONAL)|K(?:illed)|U(?:NRECOVERABLE)"
-    rb"|\"[^\"\n]{1,1024}\", line \d)"
-)
-# Diagnostics that follow a "something: " prefix (a file, a program, a location).
-_AFTER_COLON = re.compile(
-    rb":[ \t]+" + _ESCAPES + rb"(?:"
-    rb"e(?:rror)|fatal error|w(?:arning)|n(?:ote|ot found)|E(?:rror|xec format|DC[0-9A-Z])|W(?:ARNING)"
-    rb"|u(?:ndefined (?:reference|symbol))|m(?:ultiple definition)|c(?:annot (?:find|execute)|ommand not found)"
-    rb"|C(?:annot allocate|EE[0-9A-Z]|CN[0-9A-Z])|P(?:ermission denied)|N(?:o (?:such file|space left))|o(?:ut of memory)"
-    rb"|v(?:irtual memory)|b(?:ad interpreter)|s(?:yntax error)|\*\*\*|F(?:SUM[0-9A-Z])|I(?:EW[0-9A-Z]|llegal instruction)"
-    rb"|[Aa](?:ssertion)|\d+ (?:Segmentation fault|Killed|Aborted|Bus error|Illegal instruction)|l(?:ine \d+: )"
-    rb"|S(?:egmentation fault)|K(?:illed)|A(?:borted)|B(?:us error))"
-)
-
-# --- line shapes ---------------------------------------------------------------------
-
-_ANSI = re.compile(r"\x1b\[[0-9;?]*[ -/]*[@-~]")
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
-_SEVERITY = r"fatal error|error|warning|note|remark"
-
-_CMAKE = re.compile(
-    r"^CMake (?P<sev>Error|Warning|Deprecation Warning)(?: \(dev\))?(?: at (?P<file>.+?):(?P<line>\d+)(?: \((?P<cmd>[^)]*)\))?)?\s*:?\s*(?P<msg>.*)$"
-)
-_XLC_WORD = re.compile(
-    r"^(?P<sev>SEVERE ERROR|UNRECOVERABLE ERROR|ERROR|WARNING|INFORMATIONAL|INFO|SEVERE|UNRECOVERABLE)\s+(?P<code>CCN\d{4})"
-    r"(?:\s+(?P<file>[^\s:]+?):(?P<line>\d+)(?::(?P<col>\d+))?)?(?:\s+|$)(?P<msg>.*)$"
-)
-_XLC_QUOTED = re.compile(
-    r"^\"(?P<file>[^\"]+)\",\s+line\s+(?P<line>\d+)(?:\.(?P<col>\d+))?\s*:\s*(?P<code>CCN\d{4}|\d{4}-\d{3,4})\s*"
-    r"(?:\((?P<letter>[IWESU])\))?\s*(?P<msg>.*)$"
-)
-_MAKE_STARS = re.compile(r"^(?P<prog>(?:\S*/)?g?n?make(?:\.exe)?)(?:\[\d+\])?:\s+\*\*\*\s*(?P<msg>.*)$")
-_MAKEFILE_STARS = re.compile(r"^(?P<file>[^\s:]+):(?P<line>\d+):\s+\*\*\*\s*(?P<msg>.*)$")
-_MAKE_OTHER = re.compile(r"^(?P<prog>(?:\S*/)?g?n?make)(?:\[\d+\])?:\s+(?P<msg>.*(?:Permission denied|No such file|not found|[Cc]annot).*)$")
-_CONFIGURE = re.compile(
-    r"^(?P<prog>(?:\S*/)?(?:configure|config\.status))(?::(?P<line>\d+))?:\s+(?P<sev>error|warning|WARNING)\s*:\s*(?P<msg>.*)$"
-)
-_CONFIGURE_DIR_HEADER = re.compile(r"^in [`'\"].*['\"]:$")
-_LOCATED = re.compile(
-    r"^(?P<file>[^\s:\"'][^:\"]*?):(?P<line>\d+)(?:[:.](?P<col>\d+)(?:-[\d.]+)?)?:\s*(?P<sev>" + _SEVERITY + r")\s*:\s*(?P<msg>.*)$"
-)
-_PROGRAM = re.compile(
-    r"^(?P<prog>[\w./+-]+?)(?:\[\d+\])?:\s+(?:(?P<mode>link|compile|install|finish|execute|clean|uninstall):\s+)?"
-    r"(?P<sev>fatal error|error|warning|note|fatal)\s*:\s*(?P<msg>.*)$"
-)
-_BARE = re.compile(r"^(?P<sev>fatal error|[Ee]rror|[Ww]arning|fatal)\s*:\s*(?P<msg>.*)$")
-_LD_PREFIX = re.compile(r"^(?P<prog>(?:\S*/)?(?:[\w.-]*-)?(?:ld(?:\.\w+)?|gold|lld|collect2))(?:\.exe)?:\s+")
-_LD_LOCATED = re.compile(
-    r"^(?P<file>[^\s:][^:]*?):(?:(?P<line>\d+)|\((?P<sect>[^)]*)\)):\s*"
-    r"(?P<msg>(?:undefined reference to|multiple definition of|relocation truncated|undefined symbol).*)$"
-)
-_LD_OBJECT = re.compile(
-    r"^(?P<file>[^\s:][^:]*?):\s*(?P<msg>(?:undefined reference to|multiple definition of|file not recognized|file format not recognized).*)$"
-)
-_LD_BARE = re.compile(
-    r"^(?P<msg>(?:cannot find -?\S+|undefined reference to|multiple definition of|cannot open output file|final link failed"
-    r"|skipping incompatible).*)$"
-)
-_SHELL_FRAME = re.compile(r"(?P<file>[^\s:]+)\s+(?P<line>\d+):\s")
-_TEST_RESULT = re.compile(r"^(?P<res>FAIL|ERROR|XPASS)\s*:\s+(?P<name>\S.*)$")
-_TEST_SUMMARY = re.compile(r"^#\s*(?P<res>FAIL|ERROR|XPASS)\s*:\s*(?P<n>\d+)\s*$")
-_TEST_COUNT = re.compile(r"^(?:\*+\s*)?(?P<n>\d+)\s+(?:of\s+\d+\s+)?tests?\s+(?:FAILED|failed)\b")
-_TAP_NOT_OK = re.compile(r"^not ok\b(?P<rest>.*)$")
-_TAP_EXCUSED = re.compile(r"#\s*(?:TODO|SKIP)\b", re.I)
-_NINJA_FAILED = re.compile(r"^FAILED:\s+(?P<target>\S+)")
-_OTHER_TEST_FAILURE = re.compile(
-    r"^(?:--- FAIL: |FAILED\b|The following tests FAILED|Errors while running CTest|Failed \d+/\d+ test|Failed tests?:)"
-)
-_ASSERT_LE = re.compile(r"Assertion failed:\s*(?P<expr>.*?),\s*file:?\s*(?P<file>[^,]+?),\s*line:?\s*(?P<line>\d+)")
-_ASSERT_COLON = re.compile(
-    r"^(?:(?P<prog>[^:\s]+):\s+)?(?P<file>[^:\s]+):(?P<line>\d+):\s+(?:(?P<func>[^:]+):\s+)?[Aa]ssertion\s+[`'\"].*['\"]\s+failed"
-)
-_SHELL_LINE = re.compile(r"^(?P<file>[^\s:]+):(?: line)? (?P<line>\d+): (?P<msg>.*)$")
-_PROGRAM_MESSAGE = re.compile(r"^(?P<prog>[^\s:]+):\s+(?P<msg>.+)$")
-_SHELL_TROUBLE = re.compile(
-    r"command not found|: not found\b|^not found\b|No such file or directory|Permission denied|bad interpreter|cannot execute"
-    r"|Exec format error|syntax error|Segmentation fault|Killed|Aborted|Illegal instruction|Bus error|Floating point exception"
-    r"|core dumped|No space left|Cannot allocate memory|out of memory|virtual memory"
-)
-_SIGNAL = re.compile(
-    r"^(?:\d+\s+)?(?P<sig>Segmentation fault|Bus error|Illegal instruction|Floating point exception|Aborted|Abort trap|Killed)\b"
-)
-_SHELLS = ("sh", "bash", "ksh", "dash", "zsh", "tcsh", "/bin/sh", "/bin/bash")
-_CONFTEST = re.compile(r"(?:^|/)conftest\d*\.\w+$")
-# gcc's wording where clang's differs: curly quotes, -Werror=, "(first use in this
-# function)", "x.h: No such file or directory", implicit declarations without "is invalid in C99".
-_GCC_SHAPE = re.compile(
-    "\u2018|\u2019|\\[-Werror=|first use in this function|^In function|^[^ ]+\\.\\w+: No such file or directory"
-    "|^implicit declaration of function '[^']*'(?! is invalid)"
-)
-_PATCH_TEXT = re.compile(r"patch failed|patch does not apply|corrupt patch|while searching for|already exists in working directory")
-
-
-# Logs repeat messages word for word (a header's warning in every file that includes it):
-# classify each distinct (message, code, tool) once. Its answer does not depend on state.
-_classify = functools.lru_cache(maxsize=4096)(classify)
-
-
-def _letter_severity(letter: str | None, family: str) -> str:
-    if family == "EDC":
-        return "error"  # EDC5nnnI: the C library's text for errno, reported as a failure
-    return {"I": "info", "W": "warning", "E": "error", "S": "error", "U": "fatal", "T": "fatal", "C": "fatal"}.get(letter or "", "error")
-
-
-def _word_severity(word: str) -> str:
-    word = word.lower()
-    if word.startswith(("fatal", "unrecoverable")):
-        return "fatal"
-    if word.startswith(("error", "severe")):
-        return "error"
-    if word.startswith("warning"):
-        return "warning"
-    if word.startswith("note"):
-        return "note"
-    return "info"
-
-
-def _int(value) -> int | None:
-    try:
-        return int(value) if value not in (None, "") else None
-    except ValueError:
-        return None
-
-
-def _clean(text: str) -> str:
-    if "\x1b" in text:
-        text = _ANSI.sub("", text)
-    text = text.rstrip()
-    return _CONTROL.sub("?", text)
 
 
 class BuildLogReader(object):
@@ -792,34 +511,6 @@ class BuildLogReader(object):
         return "unknown"
 
 
-# --- public entry points ------------------------------------------------------------
-
-
-def _show(path) -> str:
-    # Hostile names (newlines, escapes) are shown quoted and escaped, never raw.
-    text = os.fsdecode(path) if isinstance(path, (bytes, os.PathLike)) else str(path)
-    shown = repr(text)
-    return shown if shown[1:-1] != text else text
-
-
-def _open_log(path) -> object:
-    shown = _show(path)
-    try:
-        info = os.stat(path)
-    except FileNotFoundError:
-        raise BuildLogError("build log %s: no such file" % shown)
-    except OSError as exc:
-        raise BuildLogError("build log %s cannot be read: %s" % (shown, exc.strerror or exc))
-    if stat.S_ISDIR(info.st_mode):
-        raise BuildLogError("build log %s is a directory, not a file" % shown)
-    if not stat.S_ISREG(info.st_mode):
-        raise BuildLogError("build log %s is not a regular file" % shown)
-    try:
-        return open(path, "rb")
-    except OSError as exc:
-        raise BuildLogError("build log %s cannot be read: %s" % (shown, exc.strerror or exc))
-
-
 def _iterate(reader: BuildLogReader, handle, close: bool):
     try:
         yield from reader.diagnostics(handle)
@@ -903,27 +594,3 @@ def parse_log(src: str | None = None, content: str | bytes | None = None, encodi
         "binary": reader.binary,
         "warnings": list(reader.warnings),
     }
-
-
-# --- comparing diagnostics between builds -------------------------------------------
-
-_HEX = re.compile(r"\b0x[0-9A-Fa-f]+\b|\+0x[0-9A-Fa-f]+")
-_PATH = re.compile(r"(?:[\w.+~-]*/)+(?P<base>[\w.+-]*)")
-_NUMBER = re.compile(r"(?<![\w.])\d+(?:\.\d+)*(?![\w])")
-_SPACES = re.compile(r"\s+")
-
-
-def message_key(diag: dict) -> str:
-    """A key that is the same for the same diagnostic in two builds.
-
-    Paths become their last component, line/column numbers, addresses and other
-    numbers are dropped; the tool, message id, file name and wording remain.
-    """
-    text = strip_location(diag.get("message") or "")[0]
-    text = _HEX.sub("0x#", text)
-    text = _PATH.sub(lambda match: match.group("base"), text)
-    text = _NUMBER.sub("#", text)
-    text = _SPACES.sub(" ", text).strip()
-    path = diag.get("file") or ""
-    base = path.rsplit("/", 1)[-1]
-    return "|".join((diag.get("tool") or "", diag.get("code") or "", base, text))

@@ -480,6 +480,25 @@ def _check_options(options: dict) -> dict:
     return merged
 
 
+def _contents(options: dict, summary: dict, kept: list, train: list, test: list, rejected: list) -> dict:
+    """Every file curate writes under dest, by name, as bytes (in the order they are written)."""
+    prompt = options.get("system_prompt") or SYSTEM_PROMPT
+    contents = collections.OrderedDict()
+    contents["dataset.jsonl"] = _jsonl(kept)
+    contents["train.jsonl"] = _jsonl(train)
+    contents["test.jsonl"] = _jsonl(test)
+    contents["rejected.jsonl"] = _jsonl(rejected)
+    contents["train_messages.jsonl"] = _jsonl([messages_example(record, prompt) for record in train])
+    contents["test_messages.jsonl"] = _jsonl([messages_example(record, prompt) for record in test])
+    contents["train_alpaca.jsonl"] = _jsonl([alpaca_example(record) for record in train])
+    contents["test_alpaca.jsonl"] = _jsonl([alpaca_example(record) for record in test])
+    contents["summary.json"] = (json.dumps(summary, indent=2, sort_keys=True) + "\n").encode("utf-8")
+    if options["report"]:
+        contents["report.md"] = render_markdown(summary).encode("utf-8")
+        contents["report.html"] = render_html(summary).encode("utf-8")
+    return contents
+
+
 def curate(options: dict, check_mode: bool = False) -> dict:
     """Curate records (see the module docstring). Options: src (list of files/folders),
     dest (folder), test_ratio, seed, near_duplicates, report, system_prompt.
@@ -525,21 +544,7 @@ def curate(options: dict, check_mode: bool = False) -> dict:
     if summary["kept"] + summary["rejected"] + summary["merged"] != summary["read"]:
         raise CurateError("internal count mismatch: %d kept + %d rejected + %d merged != %d read" % (len(kept), len(rejected), merged, read))
 
-    prompt = options.get("system_prompt") or SYSTEM_PROMPT
-    contents = collections.OrderedDict()
-    contents["dataset.jsonl"] = _jsonl(kept)
-    contents["train.jsonl"] = _jsonl(train)
-    contents["test.jsonl"] = _jsonl(test)
-    contents["rejected.jsonl"] = _jsonl(rejected)
-    contents["train_messages.jsonl"] = _jsonl([messages_example(record, prompt) for record in train])
-    contents["test_messages.jsonl"] = _jsonl([messages_example(record, prompt) for record in test])
-    contents["train_alpaca.jsonl"] = _jsonl([alpaca_example(record) for record in train])
-    contents["test_alpaca.jsonl"] = _jsonl([alpaca_example(record) for record in test])
-    contents["summary.json"] = (json.dumps(summary, indent=2, sort_keys=True) + "\n").encode("utf-8")
-    if options["report"]:
-        contents["report.md"] = render_markdown(summary).encode("utf-8")
-        contents["report.html"] = render_html(summary).encode("utf-8")
-
+    contents = _contents(options, summary, kept, train, test, rejected)
     changed_files = []
     files = {}
     for name, content in contents.items():

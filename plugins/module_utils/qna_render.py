@@ -331,14 +331,80 @@ def _rel(*parts: str) -> str:
     return "/".join(part for part in parts if part)
 
 
+def _plan_skill(category: str, members: list, usable: list, note: str, options: dict, taxonomy_files: dict, leaves: list, skipped: list) -> None:
+    """The skills leaf of one category: its qna.yaml and attribution.txt, or the reason it is left out."""
+    root = options["taxonomy_root"]
+    need = options["examples_per_leaf"]
+    leaf = _rel(SKILLS_FOLDER, root, category)
+    if len(usable) < need:
+        skipped.append(_skip("skills", category, members, usable, "%d usable records, a skill needs %d%s" % (len(usable), need, note)))
+        return
+    chosen = select_diverse(usable, need)
+    try:
+        text = render_qna(skill_data(category, chosen, options["created_by"]), "compositional_skills", leaf + "/qna.yaml")
+    except TaxonomyFileError as exc:
+        skipped.append(_skip("skills", category, members, usable, "not valid for InstructLab: %s" % exc))
+        return
+    taxonomy_files[leaf + "/qna.yaml"] = text.encode("utf-8")
+    taxonomy_files[leaf + "/attribution.txt"] = attribution_text(category, chosen, options).encode("utf-8")
+    leaves.append(_leaf("skills", category, leaf, chosen))
+
+
+def _plan_knowledge(category: str, members: list, usable: list, note: str, options: dict, skipped: list) -> tuple | None:
+    """The knowledge document of one category as (category, doc path, document, seeds,
+    outline, doc records, contexts), or None with the reason it is left out in skipped."""
+    need = options["contexts_per_doc"]
+    if len(usable) < need:
+        skipped.append(_skip("knowledge", category, members, usable, "%d usable records, a knowledge leaf needs %d contexts%s" % (len(usable), need, note)))
+        return None
+    contexts = select_diverse(usable, need)
+    rest = select_diverse([r for r in usable if r not in contexts], options["doc_max_fixes"] - need)
+    doc_records = contexts + sorted(rest, key=lambda r: (r["port"], r["patch_file"], r.get("hunk", 0), r["id"]))
+    try:
+        document, seeds, outline = build_knowledge(category, contexts, doc_records, options["qna_per_context"], clean=_knowledge_clean)
+    except KnowledgeBudgetError as exc:
+        skipped.append(_skip("knowledge", category, members, usable, "does not fit InstructLab's limits: %s" % exc))
+        return None
+    return (category, _rel(options["taxonomy_root"], category + ".md"), document, seeds, outline, doc_records, contexts)
+
+
+def _knowledge_leaves(knowledge_plans: list, options: dict, check_mode: bool, result: dict, taxonomy_files: dict) -> None:
+    """Write the knowledge documents (their own commit), then plan each knowledge leaf's
+    qna.yaml naming that commit; adds to result's leaves and skipped."""
+    docs_repo = options.get("docs_repo")
+    root = options["taxonomy_root"]
+    result["docs_commit"], doc_commits, docs_changed = _write_documents(docs_repo, root, knowledge_plans, options, check_mode, result)
+    repo_url = "file://" + os.path.realpath(docs_repo)
+    for category, doc_path, _document, seeds, outline, doc_records, contexts in knowledge_plans:
+        leaf = _rel(KNOWLEDGE_FOLDER, root, category)
+        data = {
+            "version": 3,
+            "created_by": options["created_by"],
+            "domain": options["domain"],
+            "seed_examples": seeds,
+            "document": {"repo": repo_url, "commit": doc_commits.get(doc_path) or PLACEHOLDER_COMMIT, "patterns": [doc_path]},
+            "document_outline": outline,
+        }
+        try:
+            text = render_qna(data, "knowledge", leaf + "/qna.yaml")
+        except TaxonomyFileError as exc:
+            result["skipped"].append(_skip("knowledge", category, doc_records, doc_records, "not valid for InstructLab: %s" % exc))
+            continue
+        taxonomy_files[leaf + "/qna.yaml"] = text.encode("utf-8")
+        taxonomy_files[leaf + "/attribution.txt"] = attribution_text(category, doc_records, options).encode("utf-8")
+        entry = _leaf("knowledge", category, leaf, contexts)
+        entry["document"] = doc_path
+        entry["document_commit"] = doc_commits.get(doc_path)
+        result["leaves"].append(entry)
+    if docs_changed:
+        result["changed"] = True
+
+
 def render_taxonomy(options: dict, check_mode: bool = False) -> dict:
     """Render the taxonomy (see the module docstring). Returns ``{changed, leaves, skipped,
     changed_files, removed_files, commit, docs_commit, base_commit, records, invalid,
     rejected_lines}``."""
     options = _check_options(options)
-    root = options["taxonomy_root"]
-    taxonomy_dir = options["taxonomy_dir"]
-    docs_repo = options.get("docs_repo")
     records, rejected_lines = read_records(records_path(options["src"]))
 
     by_category = collections.OrderedDict((category, []) for category in CATEGORIES)
@@ -348,59 +414,19 @@ def render_taxonomy(options: dict, check_mode: bool = False) -> dict:
     leaves = []
     skipped = []
     taxonomy_files = collections.OrderedDict()  # path relative to taxonomy_dir -> bytes
-    knowledge_plans = []  # (category, doc path, document, seed_examples, outline, doc records)
+    knowledge_plans = []  # (category, doc path, document, seed_examples, outline, doc records, contexts)
     for category, members in by_category.items():
         if not members:
             continue
         usable, reasons = usable_records(members)
         unusable_note = "; ".join("%d %s" % (n, reason) for reason, n in sorted(reasons.items()))
-
+        note = " (%s)" % unusable_note if unusable_note else ""
         if "skills" in options["kinds"]:
-            need = options["examples_per_leaf"]
-            leaf = _rel(SKILLS_FOLDER, root, category)
-            if len(usable) < need:
-                skipped.append(
-                    _skip(
-                        "skills",
-                        category,
-                        members,
-                        usable,
-                        "%d usable records, a skill needs %d%s" % (len(usable), need, " (%s)" % unusable_note if unusable_note else ""),
-                    )
-                )
-            else:
-                chosen = select_diverse(usable, need)
-                try:
-                    text = render_qna(skill_data(category, chosen, options["created_by"]), "compositional_skills", leaf + "/qna.yaml")
-                except TaxonomyFileError as exc:
-                    skipped.append(_skip("skills", category, members, usable, "not valid for InstructLab: %s" % exc))
-                else:
-                    taxonomy_files[leaf + "/qna.yaml"] = text.encode("utf-8")
-                    taxonomy_files[leaf + "/attribution.txt"] = attribution_text(category, chosen, options).encode("utf-8")
-                    leaves.append(_leaf("skills", category, leaf, chosen))
-
+            _plan_skill(category, members, usable, note, options, taxonomy_files, leaves, skipped)
         if "knowledge" in options["kinds"]:
-            need = options["contexts_per_doc"]
-            if len(usable) < need:
-                skipped.append(
-                    _skip(
-                        "knowledge",
-                        category,
-                        members,
-                        usable,
-                        "%d usable records, a knowledge leaf needs %d contexts%s" % (len(usable), need, " (%s)" % unusable_note if unusable_note else ""),
-                    )
-                )
-                continue
-            contexts = select_diverse(usable, need)
-            rest = select_diverse([r for r in usable if r not in contexts], options["doc_max_fixes"] - need)
-            doc_records = contexts + sorted(rest, key=lambda r: (r["port"], r["patch_file"], r.get("hunk", 0), r["id"]))
-            try:
-                document, seeds, outline = build_knowledge(category, contexts, doc_records, options["qna_per_context"], clean=_knowledge_clean)
-            except KnowledgeBudgetError as exc:
-                skipped.append(_skip("knowledge", category, members, usable, "does not fit InstructLab's limits: %s" % exc))
-                continue
-            knowledge_plans.append((category, _rel(root, category + ".md"), document, seeds, outline, doc_records, contexts))
+            plan = _plan_knowledge(category, members, usable, note, options, skipped)
+            if plan is not None:
+                knowledge_plans.append(plan)
 
     result = {
         "changed": False,
@@ -419,33 +445,9 @@ def render_taxonomy(options: dict, check_mode: bool = False) -> dict:
 
     # Knowledge documents first: the qna.yaml files name the commit that holds them.
     if knowledge_plans:
-        result["docs_commit"], doc_commits, docs_changed = _write_documents(docs_repo, root, knowledge_plans, options, check_mode, result)
-        repo_url = "file://" + os.path.realpath(docs_repo)
-        for category, doc_path, document, seeds, outline, doc_records, contexts in knowledge_plans:
-            leaf = _rel(KNOWLEDGE_FOLDER, root, category)
-            data = {
-                "version": 3,
-                "created_by": options["created_by"],
-                "domain": options["domain"],
-                "seed_examples": seeds,
-                "document": {"repo": repo_url, "commit": doc_commits.get(doc_path) or PLACEHOLDER_COMMIT, "patterns": [doc_path]},
-                "document_outline": outline,
-            }
-            try:
-                text = render_qna(data, "knowledge", leaf + "/qna.yaml")
-            except TaxonomyFileError as exc:
-                skipped.append(_skip("knowledge", category, doc_records, doc_records, "not valid for InstructLab: %s" % exc))
-                continue
-            taxonomy_files[leaf + "/qna.yaml"] = text.encode("utf-8")
-            taxonomy_files[leaf + "/attribution.txt"] = attribution_text(category, doc_records, options).encode("utf-8")
-            entry = _leaf("knowledge", category, leaf, contexts)
-            entry["document"] = doc_path
-            entry["document_commit"] = doc_commits.get(doc_path)
-            leaves.append(entry)
-        if docs_changed:
-            result["changed"] = True
+        _knowledge_leaves(knowledge_plans, options, check_mode, result, taxonomy_files)
 
-    _write_taxonomy(taxonomy_dir, root, taxonomy_files, options, check_mode, result)
+    _write_taxonomy(options["taxonomy_dir"], options["taxonomy_root"], taxonomy_files, options, check_mode, result)
     result["changed"] = result["changed"] or bool(result["changed_files"] or result["removed_files"] or result["commit"])
     return result
 

@@ -156,16 +156,9 @@ def _function_definitions(added: list) -> int:
     return count
 
 
-def explain_category(fp: patch_read.FilePatch, hunk: patch_read.Hunk) -> tuple:
-    """(category, reason): the inferred record.CATEGORIES value and the rule that chose it."""
-    kind = path_kind(fp.path)
-    added = [line[1:] for line in hunk.lines if line.startswith("+")]
-    removed = [line[1:] for line in hunk.lines if line.startswith("-")]
-    added_code = [_pp_normal(line) for line in _code(added)]
-    removed_code = [_pp_normal(line) for line in _code(removed)]
+def _by_file(fp: patch_read.FilePatch, kind: str, added: list, added_code: list, removed_code: list, changed_text: str) -> tuple | None:
+    """The rules that look at the file and the shape of the change (before the code itself); None when none applies."""
     changed_code = added_code + removed_code
-    changed_text = "\n".join(changed_code)
-
     if kind == "test":
         return "test-failure", "edits a test file"
     if kind == "configure":
@@ -190,7 +183,12 @@ def explain_category(fp: patch_read.FilePatch, hunk: patch_read.Hunk) -> tuple:
         return "toolchain", "edits assembler source"
     if _ENCODING.search(changed_text):
         return "encoding", "deals with character sets, EBCDIC/ASCII conversion or file tags"
+    return None
 
+
+def _by_code(hunk: patch_read.Hunk, added: list, added_code: list, removed_code: list, changed_text: str) -> tuple:
+    """The rules that look at the added and removed code lines (preprocessor, declarations, guards)."""
+    changed_code = added_code + removed_code
     includes = [line for line in added_code if _PP_INCLUDE.match(line)]
     conditionals = [line for line in added_code if _PP_COND.match(line)]
     defines = [line for line in added_code if _PP_DEFINE.match(line)]
@@ -258,6 +256,17 @@ def explain_category(fp: patch_read.FilePatch, hunk: patch_read.Hunk) -> tuple:
     if includes:
         return "missing-header", "adds #include lines with other code"
     return "other", "no recognised shape"
+
+
+def explain_category(fp: patch_read.FilePatch, hunk: patch_read.Hunk) -> tuple:
+    """(category, reason): the inferred record.CATEGORIES value and the rule that chose it."""
+    kind = path_kind(fp.path)
+    added = [line[1:] for line in hunk.lines if line.startswith("+")]
+    removed = [line[1:] for line in hunk.lines if line.startswith("-")]
+    added_code = [_pp_normal(line) for line in _code(added)]
+    removed_code = [_pp_normal(line) for line in _code(removed)]
+    changed_text = "\n".join(added_code + removed_code)
+    return _by_file(fp, kind, added, added_code, removed_code, changed_text) or _by_code(hunk, added, added_code, removed_code, changed_text)
 
 
 def _wrapped_context(hunk: patch_read.Hunk) -> list:
@@ -378,6 +387,50 @@ def records_for_patch(pf: patch_read.PatchFile, port: str, patch_file: str, tool
     return records
 
 
+def _port_buildenv(port_dir: str, warnings: list) -> port_layout.Buildenv:
+    """The port's buildenv, or an empty one with a warning that says why (the patch folder is then chosen by the default rules)."""
+    buildenv_path = os.path.join(port_dir, "buildenv")
+    if not os.path.isfile(buildenv_path):
+        warnings.append("no buildenv in %s; patch folder chosen by the default rules (stable-patches/, dev-patches/, patches/)" % port_dir)
+        return port_layout.Buildenv()
+    try:
+        buildenv = port_layout.read_buildenv(buildenv_path)
+    except port_layout.PortLayoutError as exc:
+        warnings.append("%s; patch folder chosen without it" % exc)
+        return port_layout.Buildenv()
+    warnings.extend("buildenv: %s" % text for text in buildenv.warnings)
+    return buildenv
+
+
+def _patch_records(path: str, real_port: str, result: dict) -> list:
+    """The records of one patch file; a patch that gives none goes to result's left_out with the reason."""
+    name = _relative_name(os.path.realpath(os.path.dirname(path)), real_port) + "/" + os.path.basename(path)
+    if not _safe_text(name):
+        result["left_out"].append({"file": name.encode("utf-8", "backslashreplace").decode("utf-8"), "reason": "file name is not valid UTF-8"})
+        return []
+    if not inside(path, real_port) or os.path.realpath(path) == real_port:
+        result["left_out"].append({"file": name, "reason": "symlink leads outside the port directory"})
+        return []
+    try:
+        pf = patch_read.read_patch_file(path)
+        patch_read.check_paths(pf)
+    except patch_read.PatchReadError as exc:
+        result["left_out"].append({"file": name, "reason": exc.reason})
+        return []
+    if not pf.hunks:
+        reason = "binary patch, no text hunks" if any(fp.is_binary for fp in pf.files) else "no hunks (mode change or rename only)"
+        result["left_out"].append({"file": name, "reason": reason})
+        return []
+    try:
+        found = records_for_patch(pf, result["port"], name, result["toolchain"], result["build_line"], result["port_commit"])
+    except RecordError as exc:
+        result["left_out"].append({"file": name, "reason": "cannot make a record: %s" % exc})
+        return []
+    result["parsed"] += 1
+    result["warnings"].extend("%s: %s" % (name, text) for text in pf.warnings)
+    return found
+
+
 def mine_port(
     port_dir: str,
     dest: str | None,
@@ -403,17 +456,7 @@ def mine_port(
     port_dir = os.path.abspath(port_dir)
     port = port or os.path.basename(port_dir.rstrip(os.sep))
     warnings = []
-    buildenv_path = os.path.join(port_dir, "buildenv")
-    if os.path.isfile(buildenv_path):
-        try:
-            buildenv = port_layout.read_buildenv(buildenv_path)
-            warnings.extend("buildenv: %s" % text for text in buildenv.warnings)
-        except port_layout.PortLayoutError as exc:
-            buildenv = port_layout.Buildenv()
-            warnings.append("%s; patch folder chosen without it" % exc)
-    else:
-        buildenv = port_layout.Buildenv()
-        warnings.append("no buildenv in %s; patch folder chosen by the default rules (stable-patches/, dev-patches/, patches/)" % port_dir)
+    buildenv = _port_buildenv(port_dir, warnings)
     patch_dir, line = port_layout.select_patch_dir(port_dir, buildenv, build_line)
     toolchain = port_layout.compiler_toolchain(buildenv)
     if port_commit is None:
@@ -443,32 +486,8 @@ def mine_port(
     for folder, reason in walk_errors:
         result["left_out"].append({"file": _relative_name(folder, real_port), "reason": reason})
     for path in patch_paths:
-        name = _relative_name(os.path.realpath(os.path.dirname(path)), real_port) + "/" + os.path.basename(path)
         result["patch_files"] += 1
-        if not _safe_text(name):
-            result["left_out"].append({"file": name.encode("utf-8", "backslashreplace").decode("utf-8"), "reason": "file name is not valid UTF-8"})
-            continue
-        if not inside(path, real_port) or os.path.realpath(path) == real_port:
-            result["left_out"].append({"file": name, "reason": "symlink leads outside the port directory"})
-            continue
-        try:
-            pf = patch_read.read_patch_file(path)
-            patch_read.check_paths(pf)
-        except patch_read.PatchReadError as exc:
-            result["left_out"].append({"file": name, "reason": exc.reason})
-            continue
-        if not pf.hunks:
-            reason = "binary patch, no text hunks" if any(fp.is_binary for fp in pf.files) else "no hunks (mode change or rename only)"
-            result["left_out"].append({"file": name, "reason": reason})
-            continue
-        try:
-            found = records_for_patch(pf, port, name, toolchain, line, port_commit)
-        except RecordError as exc:
-            result["left_out"].append({"file": name, "reason": "cannot make a record: %s" % exc})
-            continue
-        result["parsed"] += 1
-        warnings.extend("%s: %s" % (name, text) for text in pf.warnings)
-        records.extend(found)
+        records.extend(_patch_records(path, real_port, result))
     result["records"] = len(records)
     return _write(result, records, dest, check_mode)
 

@@ -23,9 +23,9 @@ from __future__ import annotations
 
 import hashlib
 import os
-import subprocess
 import time
 
+from ansible_collections.autoport.zos.plugins.module_utils import git_local
 from ansible_collections.autoport.zos.plugins.module_utils import build_profile
 from ansible_collections.autoport.zos.plugins.module_utils import fix_propose
 from ansible_collections.autoport.zos.plugins.module_utils import fix_transfer
@@ -111,8 +111,8 @@ def _revealed(target: dict, diag: dict) -> bool:
 
 
 def _git(args: list, cwd: str, env: dict) -> tuple:
-    result = subprocess.run(["git"] + args, cwd=cwd, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, check=False)
-    return result.returncode, result.stdout.decode("utf-8", "replace").strip()
+    result = git_local.run(args, cwd=cwd, env=env, stderr_to_stdout=True)
+    return result.returncode, git_local.output(result)
 
 
 def _read(path: str) -> bytes | None:

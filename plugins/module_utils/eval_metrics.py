@@ -17,10 +17,10 @@ import difflib
 import os
 import random
 import re
-import subprocess
 import tempfile
 from typing import Any, Iterable, Mapping
 
+from ansible_collections.autoport.zos.plugins.module_utils import git_local
 from ansible_collections.autoport.zos.plugins.module_utils.fix_text import CATEGORY_DESCRIPTIONS
 
 _FENCE = re.compile(r"^(?P<indent>[ \t]*)(?P<fence>`{3,}|~{3,})[^\n]*\n(?P<body>.*?)^(?P=indent)(?P=fence)[ \t]*$", re.M | re.S)
@@ -125,12 +125,12 @@ def applies_check(path: str, wrong: str, answer: str, source: str | None = None,
         with open(os.path.join(root, ".fix.patch"), "w", encoding="utf-8", errors="surrogateescape", newline="") as handle:
             handle.write(patch)
         try:
-            result = subprocess.run([git, "apply", "--check", ".fix.patch"], cwd=root, capture_output=True, text=True, timeout=60, check=False)
-        except (OSError, subprocess.SubprocessError) as exc:
+            result = git_local.run(["apply", "--check", ".fix.patch"], cwd=root, env=os.environ, timeout=60, program=git)
+        except git_local.GitError as exc:
             return {"applies": False, "reason": "git apply could not run: %s" % exc}
     if result.returncode == 0:
         return {"applies": True, "reason": ""}
-    return {"applies": False, "reason": " ".join(result.stderr.split())[:300]}
+    return {"applies": False, "reason": " ".join(result.stderr.decode("utf-8", "replace").split())[:300]}
 
 
 def _value(line: Mapping[str, Any], metric: str) -> float | None:

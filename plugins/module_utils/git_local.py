@@ -1,12 +1,17 @@
 # -*- coding: utf-8 -*-
 # Copyright: autoport.zos contributors
 # Apache License 2.0 (see LICENSE)
-"""The few git operations the collection runs on local repositories (taxonomy, knowledge
+"""Every git command the collection runs goes through ``run`` here: the harvest's source
+trees (replay_source, replay_tree), the stage store, auto-port's edits, the evaluation's
+``git apply --check``, and the few repository operations below (taxonomy, knowledge
 documents, the AI host's taxonomy copy).
 
-Commands run with an argument list (never a shell), with signing and prompts off, and the
-collection's one identity (IDENTITY) when the repository has none configured, so a commit
-works on a fresh machine and never waits for input. Crash leftovers are repaired before
+``run`` takes an argument list (never a shell) and a working folder (``cwd=``), closes
+stdin, turns signing and prompts off, and stops git at a time limit with a GitTimeout
+that names the command, the folder and the limit. Commits are made as the collection's
+one identity (IDENTITY; ``identity=True`` or ``identity_env``; ``commit_paths`` and
+``snapshot`` when the repository has none configured), so a commit works on a fresh
+machine and never waits for input. Crash leftovers are repaired before
 git runs: a lock file left by a git that died is removed (one held by a live process is
 not), and a repository whose `git init` never finished (a full disk, a kill) and holds no
 objects is made again. Standard library only.
@@ -28,24 +33,58 @@ LOCK_WAIT_SECONDS = 10
 _LOCK_NAMES = ("index.lock", "HEAD.lock", "config.lock", "packed-refs.lock", "shallow.lock")
 
 
+# How long one git command may run (a clone of a big repository included).
+GIT_TIMEOUT = 1800
+
+
 class GitError(Exception):
     """A git command that failed; the message names the repository and the command."""
 
 
-def git(repo: str, *args: str, check: bool = True, env_extra: dict | None = None) -> subprocess.CompletedProcess:
-    env = dict(os.environ, GIT_TERMINAL_PROMPT="0", LC_ALL="C", **(env_extra or {}))
-    command = ["git", "-C", repo, "-c", "commit.gpgsign=false", "-c", "core.quotepath=off"] + list(args)
+class GitTimeout(GitError):
+    """A git command that did not finish within its time limit (it was killed); the
+    message names the command, the folder and the limit."""
+
+
+def run(args: list, cwd: str | None = None, env: dict | None = None, timeout: float | None = GIT_TIMEOUT, identity: bool = False,
+        stderr_to_stdout: bool = False, program: str = "git") -> subprocess.CompletedProcess:
+    """Run ``git args`` in cwd (bytes out, returncode not checked) with stdin closed.
+
+    env is the whole environment (default: this process's, with LC_ALL=C); prompts are
+    always off. identity=True commits as IDENTITY whatever the repository says. Raises
+    GitTimeout when git runs longer than timeout seconds, GitError when it cannot start.
+    """
+    env = dict(os.environ, LC_ALL="C") if env is None else dict(env)
+    env["GIT_TERMINAL_PROMPT"] = "0"
+    command = [program, "-c", "commit.gpgsign=false"]
+    if identity:
+        command += ["-c", "user.name=%s" % IDENTITY[0], "-c", "user.email=%s" % IDENTITY[1]]
+    command += list(args)
     try:
-        result = subprocess.run(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env, check=False)
+        return subprocess.run(command, cwd=cwd, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                              stderr=subprocess.STDOUT if stderr_to_stdout else subprocess.PIPE, timeout=timeout, check=False)
+    except subprocess.TimeoutExpired:
+        raise GitTimeout("git %s in %s did not finish within %d s" % (args[0] if args else "", cwd or os.getcwd(), timeout))
     except OSError as exc:
+        raise GitError("cannot run %s in %s: %s" % (program, cwd or os.getcwd(), exc.strerror or exc))
+
+
+def output(result: subprocess.CompletedProcess) -> str:
+    """A finished command's standard output as text, stripped."""
+    return result.stdout.decode("utf-8", "replace").strip()
+
+
+def git(repo: str, *args: str, check: bool = True, env_extra: dict | None = None) -> subprocess.CompletedProcess:
+    env = dict(os.environ, LC_ALL="C", **(env_extra or {}))
+    try:
+        result = run(["-c", "core.quotepath=off"] + list(args), cwd=repo, env=env)
+    except GitTimeout:
+        raise
+    except GitError as exc:
         raise GitError("cannot run git for %s: %s" % (repo, exc))
     if check and result.returncode != 0:
         raise GitError("git %s failed in %s: %s" % (" ".join(args[:2]), repo, result.stderr.decode("utf-8", "replace").strip()[:500]))
     return result
-
-
-def _out(result: subprocess.CompletedProcess) -> str:
-    return result.stdout.decode("utf-8", "replace").strip()
 
 
 def is_repo_root(path: str) -> bool:
@@ -53,7 +92,7 @@ def is_repo_root(path: str) -> bool:
     if not os.path.isdir(path):
         return False
     result = git(path, "rev-parse", "--show-toplevel", check=False)
-    return result.returncode == 0 and os.path.realpath(_out(result)) == os.path.realpath(path)
+    return result.returncode == 0 and os.path.realpath(output(result)) == os.path.realpath(path)
 
 
 def identity_env(date: str | None = None) -> dict[str, str]:
@@ -167,7 +206,7 @@ def head(repo: str) -> str | None:
     result = git(repo, "rev-parse", "--verify", "-q", "HEAD", check=False)
     if result.returncode != 0:
         return None
-    return _out(result) or None
+    return output(result) or None
 
 
 def list_files(repo: str) -> list[str]:
@@ -180,14 +219,14 @@ def last_commit(repo: str, path: str) -> str | None:
     """The last commit that touched path (relative to repo), or None."""
     if head(repo) is None:
         return None
-    return _out(git(repo, "log", "-1", "--format=%H", "--", path)) or None
+    return output(git(repo, "log", "-1", "--format=%H", "--", path)) or None
 
 
 def _known(repo: str, paths: list[str]) -> list[str]:
     # git refuses pathspecs that match nothing on disk and nothing it tracks.
     known = []
     for path in paths:
-        if os.path.exists(os.path.join(repo, path)) or _out(git(repo, "ls-files", "--", path)):
+        if os.path.exists(os.path.join(repo, path)) or output(git(repo, "ls-files", "--", path)):
             known.append(path)
     return known
 
@@ -202,7 +241,7 @@ def dirty_paths(repo: str, paths: list[str]) -> list[str]:
 
 
 def _identity(repo: str) -> list[str]:
-    if _out(git(repo, "config", "user.email", check=False)):
+    if output(git(repo, "config", "user.email", check=False)):
         return []
     return ["-c", "user.name=%s" % IDENTITY[0], "-c", "user.email=%s" % IDENTITY[1]]
 
@@ -215,7 +254,7 @@ def commit_paths(repo: str, paths: list[str], message: str) -> str | None:
     if not paths:
         return None
     git(repo, "add", "-A", "--", *paths)
-    changed = _out(git(repo, "diff", "--cached", "--name-only", "--", *paths)).splitlines()
+    changed = output(git(repo, "diff", "--cached", "--name-only", "--", *paths)).splitlines()
     if not changed:
         return None
     git(repo, *(_identity(repo) + ["commit", "-q", "--no-verify", "-m", message, "--"] + changed))
@@ -233,7 +272,7 @@ def snapshot(path: str, message: str, date: str | None = None, check_mode: bool 
         return result
     result["locks_removed"] = [os.path.relpath(lock, path) for lock in clear_stale_locks(path, check_mode)]
     result["commit"] = head(path)
-    status = _out(git(path, "status", "--porcelain", "--untracked-files=all"))
+    status = output(git(path, "status", "--porcelain", "--untracked-files=all"))
     if not status:
         return result
     result["changed"] = True

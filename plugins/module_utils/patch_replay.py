@@ -61,8 +61,10 @@ from ansible_collections.autoport.zos.plugins.module_utils import process_tree
 from ansible_collections.autoport.zos.plugins.module_utils import replay_attribution, replay_builds, replay_state
 from ansible_collections.autoport.zos.plugins.module_utils import replay_lock
 from ansible_collections.autoport.zos.plugins.module_utils import static_mine
+from ansible_collections.autoport.zos.plugins.module_utils import step_stamp
 from ansible_collections.autoport.zos.plugins.module_utils.replay_attribution import _diagnostics, _relative_error
-from ansible_collections.autoport.zos.plugins.module_utils.replay_options import PATCH_FOLDER, ReplayError, _inside, _locale_env, _options
+from ansible_collections.autoport.zos.plugins.module_utils.file_tree import inside
+from ansible_collections.autoport.zos.plugins.module_utils.replay_options import PATCH_FOLDER, ReplayError, _locale_env, _options
 from ansible_collections.autoport.zos.plugins.module_utils.replay_source import _GIT_IDENTITY, _Source, _bootstrap_input, _code_dir_name
 from ansible_collections.autoport.zos.plugins.module_utils.replay_source import _configure_input, _local_source, _sha256_file, _tag_tree
 from ansible_collections.autoport.zos.plugins.module_utils.replay_state import STATE_VERSION, _State, _new_state
@@ -106,7 +108,7 @@ def _load_port(opts: dict) -> dict:
         errors = []
         for path in port_layout.list_patches(patch_dir, errors):
             name = os.path.relpath(path, port_dir).replace(os.sep, "/")
-            if not _inside(path, port_dir):
+            if not inside(path, port_dir):
                 warnings.append("%s: symlink leads outside the port directory; skipped" % name)
                 continue
             patch = _Patch(path, name, os.path.relpath(path, patch_dir).replace(os.sep, "/"))
@@ -156,7 +158,7 @@ def _fingerprint(opts: dict, port: dict) -> str:
         "buildenv": port["buildenv_digest"],
         "patches": [(patch.name, _sha256_file(patch.path)) for patch in port["patches"]],
     }
-    return hashlib.sha256(json.dumps(material, sort_keys=True).encode("utf-8")).hexdigest()
+    return step_stamp.values_digest(material)
 
 
 # ---------------------------------------------------------------------------
@@ -211,7 +213,7 @@ class _Harvest(replay_state._ResumeSteps, replay_builds._BuildSteps, replay_attr
             # Whatever the inputs are now, a build left running by a killed run must stop first.
             self._stop_leftover(data["running"])
         self._stop_earlier_replay()
-        if data is not None and data.get("fingerprint") == self.fingerprint:
+        if step_stamp.same_fingerprint(data, self.fingerprint):
             self.state.data = data
             self.resumed = bool(data.get("builds") or data.get("prepared")) and not data.get("complete")
         else:
@@ -291,7 +293,7 @@ class _Harvest(replay_state._ResumeSteps, replay_builds._BuildSteps, replay_attr
         for folder, dirs, files in os.walk(self.root):
             for name in dirs + files:
                 path = os.path.join(folder, name)
-                if os.path.islink(path) and not _inside(path, self.root):
+                if os.path.islink(path) and not inside(path, self.root):
                     os.unlink(path)
         # z/OS: files that came by tar (buildenv, patches) carry no code page tag, and an
         # untagged file is read as EBCDIC; tag them like the upstream tree.
@@ -316,7 +318,7 @@ def _planned_builds(opts: dict, port: dict) -> int:
 def _check_mode_report(opts: dict, port: dict, fingerprint: str) -> dict:
     state = _State(os.path.join(opts["state_dir"], "replay.json"))
     data = state.load()
-    same = data is not None and data.get("fingerprint") == fingerprint
+    same = step_stamp.same_fingerprint(data, fingerprint)
     planned = _planned_builds(opts, port)
     done = len(data.get("builds", {})) if same else 0
     patches = []

@@ -20,7 +20,8 @@ from ansible_collections.autoport.zos.plugins.module_utils import static_mine
 from ansible_collections.autoport.zos.plugins.module_utils.atomic_file import OutputError
 from ansible_collections.autoport.zos.plugins.module_utils.port_records import replace_port_records
 from ansible_collections.autoport.zos.plugins.module_utils.record import RecordError, make_record
-from ansible_collections.autoport.zos.plugins.module_utils.replay_options import ReplayError, _inside
+from ansible_collections.autoport.zos.plugins.module_utils.file_tree import inside
+from ansible_collections.autoport.zos.plugins.module_utils.replay_options import ReplayError
 from ansible_collections.autoport.zos.plugins.module_utils.replay_tree import _Patch
 
 
@@ -84,7 +85,7 @@ def _hunk_for(patch: _Patch, diag: dict, source_dir: str):
         return None
     path = diag.get("file")
     if path:
-        if os.path.isabs(path) and _inside(path, source_dir):
+        if os.path.isabs(path) and inside(path, source_dir):
             path = os.path.relpath(path, source_dir)
         match = patch_read.nearest_hunk(pf, path, diag.get("line"))
         if match:

@@ -114,12 +114,6 @@ def _options(options: dict) -> dict:
     return opts
 
 
-def _inside(path: str, root: str) -> bool:
-    path = os.path.realpath(path)
-    root = os.path.realpath(root)
-    return path == root or path.startswith(root.rstrip(os.sep) + os.sep)
-
-
 def _locale_env(opts: dict) -> dict:
     """The locale environment a build runs with (both profiles default to LC_ALL=C)."""
     env = dict(os.environ)

@@ -17,7 +17,8 @@ import tarfile
 import urllib.parse
 
 from ansible_collections.autoport.zos.plugins.module_utils import git_local
-from ansible_collections.autoport.zos.plugins.module_utils.replay_options import ReplayError, _inside
+from ansible_collections.autoport.zos.plugins.module_utils.file_tree import inside
+from ansible_collections.autoport.zos.plugins.module_utils.replay_options import ReplayError
 
 
 # Source downloads (curl): refuse absurd sizes and stalled servers.
@@ -107,17 +108,17 @@ def _archive_top_folder(archive: str) -> str:
 
 
 def _git(args: list, cwd: str, env: dict, timeout: int = GIT_TIMEOUT) -> subprocess.CompletedProcess:
+    """git through git_local.run (stdin closed, prompts off, time limit), its errors as ReplayError."""
     try:
-        return subprocess.run(["git"] + args, cwd=cwd, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                              timeout=timeout, check=False)
-    except subprocess.TimeoutExpired:
-        raise ReplayError("git %s in %s did not finish within %d s" % (args[0], cwd, timeout))
-    except OSError as exc:
-        raise ReplayError("cannot run git (needed to apply patches): %s" % (exc.strerror or exc))
+        return git_local.run(args, cwd=cwd, env=env, timeout=timeout, stderr_to_stdout=True)
+    except git_local.GitTimeout as exc:
+        raise ReplayError(str(exc))
+    except git_local.GitError as exc:
+        raise ReplayError("cannot run git (needed to apply patches): %s" % exc)
 
 
 def _git_output(result: subprocess.CompletedProcess) -> str:
-    return result.stdout.decode("utf-8", "replace").strip()
+    return git_local.output(result)
 
 
 def _local_source(url: str, mirror_dir: str | None) -> str | None:
@@ -132,7 +133,7 @@ def _local_source(url: str, mirror_dir: str | None) -> str | None:
     if mirror_dir:
         name = os.path.basename(parsed.path.rstrip("/"))
         candidate = os.path.join(mirror_dir, name)
-        if name and _inside(candidate, mirror_dir) and os.path.exists(candidate):
+        if name and inside(candidate, mirror_dir) and os.path.exists(candidate):
             return candidate
     return None
 
@@ -216,7 +217,7 @@ def _safe_extract(archive: str, dest: str) -> None:
                     target = member.linkname
                     base = os.path.dirname(name) if member.issym() else ""
                     resolved = os.path.normpath(os.path.join(dest, base, target))
-                    if os.path.isabs(target) or not _inside(resolved, dest):
+                    if os.path.isabs(target) or not inside(resolved, dest):
                         raise ReplayError("archive %s: link %r points outside the source tree (%s)" % (archive, name, target))
                 elif not (member.isfile() or member.isdir()):
                     continue  # devices and fifos have no place in a source tree

@@ -11,7 +11,8 @@ from __future__ import annotations
 import os
 
 from ansible_collections.autoport.zos.plugins.module_utils import patch_read
-from ansible_collections.autoport.zos.plugins.module_utils.replay_options import ReplayError, _inside
+from ansible_collections.autoport.zos.plugins.module_utils.file_tree import inside
+from ansible_collections.autoport.zos.plugins.module_utils.replay_options import ReplayError
 from ansible_collections.autoport.zos.plugins.module_utils.replay_source import _git, _git_output, _tag_ascii
 
 
@@ -116,7 +117,7 @@ class _Tree(object):
             if data is None:
                 if os.path.isfile(path) or os.path.islink(path):
                     os.unlink(path)
-            elif _inside(path, self.dir):
+            elif inside(path, self.dir):
                 with open(path, "wb") as handle:
                     handle.write(data)
         return "%s; 3-way retry: %s" % (reason, _git_output(done) or "git apply --3way failed")

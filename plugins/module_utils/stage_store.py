@@ -27,16 +27,17 @@ import json
 import os
 import re
 import shutil
-import subprocess
 import tempfile
 import uuid
 from typing import Any, Mapping
 
+from ansible_collections.autoport.zos.plugins.module_utils import git_local
+
 ITEM_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
 META_DIR = ".autoport"
 IGNORED = {".git"}
-COMMIT_NAME = "autoport.zos"
-COMMIT_EMAIL = "autoport.zos@localhost"
+# Commits to a git store are made as the collection's one identity.
+COMMIT_NAME, COMMIT_EMAIL = git_local.IDENTITY
 
 
 class StoreError(Exception):
@@ -233,12 +234,9 @@ def _write_json(path: str, data: Mapping) -> None:
 
 
 def _git(spec: Mapping[str, str], cwd: str | None, *args: str) -> str:
-    env = dict(os.environ, GIT_TERMINAL_PROMPT="0", LC_ALL="C")
-    command = ["git", "-c", "commit.gpgsign=false", "-c", "user.name=%s" % COMMIT_NAME, "-c", "user.email=%s" % COMMIT_EMAIL]
-    command += (["-C", cwd] if cwd else []) + list(args)
     try:
-        done = subprocess.run(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env, check=False, timeout=600)
-    except (OSError, subprocess.TimeoutExpired) as exc:
+        done = git_local.run(list(args), cwd=cwd, timeout=600, identity=True)
+    except git_local.GitError as exc:
         raise StoreError("store %s: git %s did not run: %s" % (describe(spec), args[0], exc)) from exc
     if done.returncode != 0:
         message = done.stderr.decode("utf-8", "replace").strip().splitlines()

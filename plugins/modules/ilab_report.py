@@ -126,7 +126,7 @@ from ansible_collections.autoport.zos.plugins.module_utils.ilab_report import (
     summarize_generation,
     write_if_changed,
 )
-from ansible_collections.autoport.zos.plugins.module_utils.ilab_stamp import read_stamp
+from ansible_collections.autoport.zos.plugins.module_utils.step_stamp import read_stamp
 
 
 def run_module():

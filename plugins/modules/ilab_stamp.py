@@ -58,6 +58,12 @@ options:
     description: Additional facts stored in the stamp (for the operator; not part of the fingerprint).
     type: dict
     default: {}
+  sha256:
+    description:
+      - A fingerprint the caller computed already (the C(autoport.zos.ilab_env) role's pinned set), used
+        instead of fingerprinting I(inputs) and I(values), which must then be empty.
+      - A stamp file that holds only this fingerprint (the marker C(ilab_env) wrote before) counts as current.
+    type: str
 extends_documentation_fragment:
   - autoport.zos.attributes
   - autoport.zos.attributes.posix
@@ -81,6 +87,11 @@ EXAMPLES = r"""
       pipeline: simple
       sdg_scale_factor: 2
   register: generate_stamp
+
+- name: Is the environment of this pinned set installed? (a fingerprint computed by the caller)
+  autoport.zos.ilab_stamp:
+    path: /home/trainer/.cache/autoport/ilab/0123456789abcdef/venv/.autoport-ilab-pins
+    sha256: 0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef
 
 - name: Record that generation ran
   autoport.zos.ilab_stamp:
@@ -124,7 +135,7 @@ bytes:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.autoport.zos.plugins.module_utils.ilab_stamp import StampError, fingerprint, stamp_status, write_stamp
+from ansible_collections.autoport.zos.plugins.module_utils.step_stamp import StampError, fingerprint, stamp_status, write_stamp
 
 
 def run_module():
@@ -137,12 +148,18 @@ def run_module():
             mode=dict(type="str", default="content", choices=["content", "metadata"]),
             state=dict(type="str", default="check", choices=["check", "present"]),
             extra=dict(type="dict", default={}),
+            sha256=dict(type="str"),
         ),
         supports_check_mode=True,
     )
     params = module.params
     try:
-        digest = fingerprint(params["inputs"], params["values"], mode=params["mode"])
+        if params["sha256"] and (params["inputs"] or params["values"]):
+            module.fail_json(msg="give sha256 or inputs/values, not both")
+        if params["sha256"]:
+            digest = {"sha256": params["sha256"], "files": 0, "bytes": 0}
+        else:
+            digest = fingerprint(params["inputs"], params["values"], mode=params["mode"])
         changed = False
         if params["state"] == "present":
             changed = write_stamp(params["path"], digest["sha256"], params["outputs"], params["extra"], check_mode=module.check_mode)

@@ -107,3 +107,29 @@ def test_snapshot_commits_as_the_one_identity_reproducibly_and_once(tmp_path):
     assert ids[0] == ids[1]
     preview = git_local.snapshot(str(tmp_path / "new"), "m", check_mode=True)
     assert preview["changed"] and not (tmp_path / "new").exists()
+
+
+def test_run_closes_stdin_works_in_cwd_and_stops_at_its_time_limit(tmp_path):
+    repo = _repo(tmp_path / "repo")
+    # stdin closed: `hash-object --stdin` reads nothing at once (the empty blob) instead of waiting.
+    done = git_local.run(["hash-object", "--stdin"], cwd=str(repo), timeout=30)
+    assert git_local.output(done) == "e69de29bb2d1d6434b8b29ae775ad8c2e48c5391"
+    assert os.path.realpath(git_local.output(git_local.run(["rev-parse", "--show-toplevel"], cwd=str(repo)))) == os.path.realpath(str(repo))
+    # A git that waits (an editor that never returns) is killed at the limit, with an error that says so.
+    env = dict(os.environ, GIT_EDITOR="sleep 30; true")
+    started = time.monotonic()
+    with pytest.raises(git_local.GitTimeout, match=r"git commit in .*repo did not finish within 1 s"):
+        git_local.run(["commit", "--allow-empty"], cwd=str(repo), env=env, timeout=1, identity=True)
+    assert time.monotonic() - started < 20
+    with pytest.raises(git_local.GitError, match="cannot run"):
+        git_local.run(["status"], cwd=str(tmp_path / "missing"))
+
+
+def test_run_commits_as_the_one_identity(tmp_path):
+    repo = tmp_path / "bare"
+    repo.mkdir()
+    git_local.run(["init", "-q", "-b", "main"], cwd=str(repo))
+    done = git_local.run(["commit", "-q", "--allow-empty", "-m", "x"], cwd=str(repo), identity=True, env={"PATH": os.environ["PATH"], "HOME": str(tmp_path)})
+    assert done.returncode == 0, done.stderr
+    author = git_local.output(git_local.run(["log", "-1", "--format=%an <%ae>"], cwd=str(repo)))
+    assert author == "%s <%s>" % git_local.IDENTITY

@@ -14,8 +14,7 @@ Standard library only.
 
 from __future__ import annotations
 
-import json
-
+from ansible_collections.autoport.zos.plugins.module_utils import jsonl
 from ansible_collections.autoport.zos.plugins.module_utils.message_classify import classify, parse_message_id
 from ansible_collections.autoport.zos.plugins.module_utils.record import CATEGORIES
 from ansible_collections.autoport.zos.plugins.module_utils.zos_message_ids import documented
@@ -24,18 +23,11 @@ from ansible_collections.autoport.zos.plugins.module_utils.zos_message_ids impor
 def load_messages(path: str) -> list:
     """The labelled messages of a JSON-lines file; ValueError naming the file and line when one is malformed."""
     entries = []
-    with open(path, encoding="utf-8") as handle:
-        for number, line in enumerate(handle, 1):
-            if not line.strip():
-                continue
-            try:
-                entry = json.loads(line)
-            except ValueError as exc:
-                raise ValueError("%s line %d: not JSON (%s)" % (path, number, exc))
-            problem = _problem(entry)
-            if problem:
-                raise ValueError("%s line %d: %s" % (path, number, problem))
-            entries.append(entry)
+    for line in jsonl.read_jsonl(path):
+        problem = line.reason if line.value is None else _problem(line.value)
+        if problem:
+            raise ValueError("%s line %d: %s" % (path, line.number, problem))
+        entries.append(line.value)
     return entries
 
 

@@ -17,6 +17,8 @@ from ansible.errors import AnsibleConnectionFailure
 from ansible.plugins.action import ActionBase
 from ansible.utils.display import Display
 
+from ansible_collections.autoport.zos.plugins.module_utils.port_claim import ClaimError, ClaimQueue
+
 display = Display()
 
 ARGUMENT_SPEC = {
@@ -27,6 +29,13 @@ ARGUMENT_SPEC = {
     "progress_log": {"type": "path"},
     "timeout": {"type": "int", "default": 0},
     "cleanup": {"type": "bool", "default": False},
+    "claim": {"type": "dict", "options": {
+        "queue_dir": {"type": "path", "required": True},
+        "port": {"type": "str", "required": True},
+        "token": {"type": "str", "required": True, "no_log": False},
+        "run": {"type": "str", "default": ""},
+        "lease": {"type": "int", "default": 1800},
+    }},
 }
 # A connection that drops for a moment must not end hours of following.
 CONNECTION_RETRIES = 3
@@ -59,6 +68,8 @@ class ActionModule(ActionBase):
         name = args["name"]
         module_args = {key: args[key] for key in ("jid", "name", "progress_file", "progress_log", "cleanup") if args[key] is not None}
         module_args["_async_dir"] = self._remote_expand_user(self.get_shell_option("async_dir", default="~/.ansible_async"))
+        claim = args["claim"]
+        queue = ClaimQueue(claim["queue_dir"], claim["lease"], run=claim["run"]) if claim else None
         started = time.monotonic()
         polls = 0
         line = None
@@ -67,6 +78,14 @@ class ActionModule(ActionBase):
             wait = args["poll_interval"]
             if args["timeout"]:
                 wait = max(0.0, min(wait, args["timeout"] - elapsed))
+            if queue is not None:
+                # The claim's heartbeat, on the controller where the queue is: the port stays this host's.
+                try:
+                    queue.heartbeat(claim["port"], claim["token"])
+                except ClaimError as exc:
+                    result.update(failed=True, finished=False, polls=polls, progress=line, ansible_job_id=args["jid"],
+                                  msg="%s: the claim was lost while the job ran: %s" % (name, exc))
+                    return result
             found = self._round(dict(module_args, _wait=wait), task_vars)
             if found.get("failed") or "finished" not in found:
                 result.update(failed=True, finished=False, polls=polls, progress=line, ansible_job_id=args["jid"],

@@ -55,6 +55,33 @@ options:
     description: Remove the job's status file on its host once the job has ended.
     type: bool
     default: false
+  claim:
+    description:
+      - A claim of M(autoport.zos.port_claim) to keep alive while the job runs; its heartbeat is renewed on the
+        controller every round. When the claim was lost (its lease expired and another host took the port)
+        the task fails, naming the port.
+    type: dict
+    suboptions:
+      queue_dir:
+        description: The queue folder (on the controller).
+        type: path
+        required: true
+      port:
+        description: The claimed port.
+        type: str
+        required: true
+      token:
+        description: The claim's token.
+        type: str
+        required: true
+      run:
+        description: The harvest run of the claim.
+        type: str
+        default: ""
+      lease:
+        description: The queue's lease in seconds.
+        type: int
+        default: 1800
   _async_dir:
     description:
       - Internal, set by the action plugin for each round (the job status folder of the job's host,
@@ -86,6 +113,8 @@ seealso:
     description: The progress line of a long ilab step, read from its log.
   - module: ansible.builtin.async_status
     description: The job status file this module reads, as async_status does.
+  - module: autoport.zos.port_claim
+    description: The harvest claim whose heartbeat I(claim) renews while the replay runs.
 """
 
 EXAMPLES = r"""
@@ -155,6 +184,13 @@ def run_module():
             timeout=dict(type="int", default=0),
             cleanup=dict(type="bool", default=False),
             # Set by the action plugin: one round's wait and the host's async directory.
+            claim=dict(type="dict", options=dict(
+                queue_dir=dict(type="path", required=True),
+                port=dict(type="str", required=True),
+                token=dict(type="str", required=True, no_log=False),
+                run=dict(type="str", default=""),
+                lease=dict(type="int", default=1800),
+            )),
             _wait=dict(type="float"),
             _async_dir=dict(type="path"),
         ),

@@ -20,7 +20,8 @@ wins, and the try is recorded as failed on the vanished host.
 Order in which a host takes ports (``ClaimQueue.claim``): first the ports whose checkpoint
 is on it, then the ports it owns by rendezvous hash (port_schedule.owner over all hosts,
 among the live ones), longest first, then any other free port, longest first (stealing
-keeps every host busy). A port that failed on this host is left for another live host while
+keeps every host busy). A port whose checkpoint is on another live host is not stolen
+unless it failed there. A port that failed on this host is left for another live host while
 one has not tried it. A host holds at most ``slots`` claims at once.
 
 Standard library only: runs on the controller and on build hosts alike.
@@ -50,7 +51,8 @@ class ClaimQueue:
     """Ports claimed by hosts through files in one shared folder (see the module docstring).
 
     run names the harvest run whose done/attempts records count; "" keeps them at the top
-    of the folder (one run for ever). clock is time.time (a test passes its own).
+    of the folder (one run for ever). clock is time.time (a test passes its own). create=False
+    (check mode) reads a missing folder as an empty queue and writes nothing.
     """
 
     def __init__(
@@ -60,6 +62,7 @@ class ClaimQueue:
         max_attempts: int = 3,
         clock: Callable[[], float] = time.time,
         run: str = "",
+        create: bool = True,
     ) -> None:
         if not folder:
             raise ClaimError("the claim queue needs a folder")
@@ -73,6 +76,8 @@ class ClaimQueue:
         self.clock = clock
         self.run = run
         self.run_folder = os.path.join(folder, "runs", run) if run else folder
+        if not create:
+            return
         for path in (os.path.join(folder, "claims"), os.path.join(folder, "hosts"),
                      os.path.join(self.run_folder, "done"), os.path.join(self.run_folder, "attempts")):
             try:
@@ -128,6 +133,10 @@ class ClaimQueue:
     def failed_hosts(self, port: str) -> list[str]:
         return [str(item.get("host")) for item in self.failures(port)]
 
+    def done_record(self, port: str) -> dict | None:
+        """What was kept when port was finished in this run (host, result), or None."""
+        return self._read(self._path("done", port))
+
     def holder(self, port: str) -> dict | None:
         """The claim on port now (host, token, started, heartbeat), or None."""
         return self._read(self._path("claims", port))
@@ -141,7 +150,8 @@ class ClaimQueue:
     def held_by(self, host: str) -> list[str]:
         """Ports host holds now (expired claims excluded)."""
         held = []
-        for name in sorted(os.listdir(os.path.join(self.folder, "claims"))):
+        claims = os.path.join(self.folder, "claims")
+        for name in sorted(os.listdir(claims)) if os.path.isdir(claims) else []:
             if not name.endswith(".json"):
                 continue
             data = self._read(os.path.join(self.folder, "claims", name))
@@ -276,9 +286,14 @@ class ClaimQueue:
         for port in self.order(ports, host, hosts, sorted(live_set), durations):
             if len(got) >= room:
                 break
+            self._expire(self._path("claims", port))  # a dead host's claim counts as its failed try
             tried = set(self.failed_hosts(port))
             if host in tried and not live_set <= tried:
                 continue
+            kept = self.checkpoint_host(port)
+            if kept and kept != host and kept in live_set and kept not in tried:
+                continue  # its checkpoint host is here and has not failed it: the port waits for that host
+
             token = self.try_claim(port, host)
             if token:
                 got.append((port, token))
@@ -328,6 +343,22 @@ def claim_wait(queue: ClaimQueue, ports: Sequence[str], host: str, hosts: Sequen
         sleep(max(poll, 0.05))
 
 
+def report(queue: ClaimQueue, ports: Sequence[str]) -> dict:
+    """The run's outcome: ports by state, who finished each, and every failed try with its reason."""
+    states = queue.summary(ports)
+    finished = {}
+    for port in states["done"]:
+        finished[port] = (queue.done_record(port) or {}).get("host")
+    failures = {port: queue.failures(port) for port in ports if queue.attempts(port)}
+    return {
+        "ports": {key: len(value) for key, value in states.items()},
+        "states": states,
+        "finished_by": finished,
+        "failures": failures,
+        "retried": sorted(port for port in failures if port in finished),
+    }
+
+
 def _would_claim(queue: ClaimQueue, params: Mapping, ports: list, live: list) -> list[tuple[str, str]]:
     """Check mode: the ports a claim would take now, without writing anything."""
     room = params["slots"] - len(queue.held_by(params["host"]))
@@ -338,12 +369,14 @@ def _would_claim(queue: ClaimQueue, params: Mapping, ports: list, live: list) ->
 
 def run(params: Mapping, check_mode: bool = False, sleep: Callable[[float], None] = time.sleep) -> dict:
     """What the port_claim module does with its parameters; returns the module result."""
-    queue = ClaimQueue(params["queue_dir"], params["lease"], params["max_attempts"], run=params.get("run") or "")
+    queue = ClaimQueue(params["queue_dir"], params["lease"], params["max_attempts"], run=params.get("run") or "", create=not check_mode)
     state = params["state"]
     result: dict = {"changed": False, "queue_dir": params["queue_dir"], "run": queue.run}
     if state == "opened":
         stale = queue.prune_runs(queue.run, params["keep_runs_days"] * 86400, dry_run=check_mode)
         result.update(changed=bool(stale), pruned=stale)
+    elif state == "summary":
+        result.update(report(queue, list(params.get("ports") or [])))
     elif state == "claimed":
         if not params.get("host"):
             raise ClaimError("state=claimed needs host")

@@ -38,10 +38,12 @@ options:
     type: path
     required: true
   state:
-    description: C(claimed) takes ports, C(done) or C(failed) releases one, C(opened) starts a run.
+    description:
+      - C(claimed) takes ports, C(done) or C(failed) releases one, C(opened) starts a run, C(summary) reports
+        the run's outcome for I(ports) (writes nothing).
     type: str
     default: claimed
-    choices: [claimed, done, failed, opened]
+    choices: [claimed, done, failed, opened, summary]
   run:
     description:
       - The harvest run. Done ports and failed tries count within one run; a new run replays every port again
@@ -157,8 +159,8 @@ claims:
   elements: dict
   sample: [{port: bash, token: 3f0c9a...}]
 ports:
-  description: How many ports of I(ports) are C(done), C(failed), C(claimed) and C(free) in this run, after the claim.
-  returned: state=claimed
+  description: How many ports of I(ports) are C(done), C(failed), C(claimed) and C(free) in this run (after the claim).
+  returned: state=claimed or state=summary
   type: dict
 state:
   description: The released port's state in the run (C(done), C(failed) when its tries are used up, else C(free)).
@@ -168,6 +170,23 @@ attempts:
   description: Failed tries of the released port in this run.
   returned: state=done or state=failed
   type: int
+states:
+  description: The names of the ports of I(ports) by state (C(done), C(failed), C(claimed), C(free)).
+  returned: state=summary
+  type: dict
+finished_by:
+  description: Done port -> the host that finished it.
+  returned: state=summary
+  type: dict
+failures:
+  description: Port -> its failed tries in the run (host, reason, time).
+  returned: state=summary
+  type: dict
+retried:
+  description: Ports that failed on a host and were then finished by a retry.
+  returned: state=summary
+  type: list
+  elements: str
 pruned:
   description: Runs whose records were removed (would be, in check mode).
   returned: state=opened
@@ -184,7 +203,7 @@ def run_module():
     module = AnsibleModule(
         argument_spec=dict(
             queue_dir=dict(type="path", required=True),
-            state=dict(type="str", default="claimed", choices=["claimed", "done", "failed", "opened"]),
+            state=dict(type="str", default="claimed", choices=["claimed", "done", "failed", "opened", "summary"]),
             run=dict(type="str", default=""),
             host=dict(type="str"),
             hosts=dict(type="list", elements="str", default=[]),

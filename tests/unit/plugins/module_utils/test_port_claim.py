@@ -70,7 +70,13 @@ def test_a_port_goes_back_to_the_host_holding_its_checkpoint(tmp_path) -> None:
         assert second.checkpoint_host(port) == host
         assert second.order(PORTS, host, HOSTS, HOSTS)[0] in ran_on  # its checkpoints first
         assert port in second.order(PORTS, host, HOSTS, HOSTS)[: len(ran_on)]
-        assert second.order(PORTS, "zos3", HOSTS, HOSTS).index(port) >= len(PORTS) - len(ran_on)  # zos3 steals it last
+        assert second.order(PORTS, "zos3", HOSTS, HOSTS).index(port) >= len(PORTS) - len(ran_on)  # last in zos3's order
+    # zos3 never steals them while their hosts are here: every other port first, then nothing.
+    taken = [port for port, _ in second.claim(PORTS, "zos3", HOSTS, slots=len(PORTS))]
+    assert sorted(taken) == sorted(set(PORTS) - set(ran_on))
+    # Gone from the play (--limit), their hosts no longer keep them.
+    third = ClaimQueue(str(tmp_path), run="run3")
+    assert sorted(port for port, _ in third.claim(list(ran_on), "zos3", HOSTS, live=["zos3"], slots=len(PORTS))) == sorted(ran_on)
     # The new run starts clean: the tries of run1 do not count in run2.
     assert all(second.attempts(port) == 0 for port in ran_on)
 
@@ -167,7 +173,7 @@ def _params(tmp_path, **extra):
 def test_module_run_check_mode_writes_nothing_and_release_checks_the_token(tmp_path) -> None:
     preview = run(_params(tmp_path), check_mode=True)
     assert [claim["token"] for claim in preview["claims"]] == ["", ""] and not preview["changed"]
-    assert os.listdir(tmp_path / "q" / "claims") == []
+    assert not (tmp_path / "q").exists()  # check mode creates not even the folder
     real = run(_params(tmp_path))
     assert [claim["port"] for claim in real["claims"]] == [claim["port"] for claim in preview["claims"]] and real["changed"]
     assert real["ports"] == {"done": 0, "failed": 0, "claimed": 2, "free": 2}
@@ -201,3 +207,15 @@ def test_bad_input_is_named(tmp_path) -> None:
     blocker.write_text("x", encoding="utf-8")
     with pytest.raises(ClaimError, match=str(blocker)):
         ClaimQueue(str(blocker / "q"))
+
+
+def test_summary_names_who_finished_what_and_the_retries(tmp_path) -> None:
+    queue = ClaimQueue(str(tmp_path / "q"), run="r")
+    (port, token), = queue.claim(["bash"], "zos1", HOSTS, live=["zos1", "zos2"])
+    queue.fail(port, token, "no tarball")
+    (port, token), = queue.claim(["bash"], "zos2", HOSTS, live=["zos1", "zos2"])
+    queue.complete(port, token, {"records": 5})
+    summary = run(_params(tmp_path, state="summary", ports=["bash", "curl"]))
+    assert summary["ports"] == {"done": 1, "failed": 0, "claimed": 0, "free": 1}
+    assert summary["finished_by"] == {"bash": "zos2"} and summary["retried"] == ["bash"]
+    assert [item["host"] for item in summary["failures"]["bash"]] == ["zos1"] and not summary["changed"]

@@ -343,6 +343,39 @@ def claim_wait(queue: ClaimQueue, ports: Sequence[str], host: str, hosts: Sequen
         sleep(max(poll, 0.05))
 
 
+PATCH_FOLDERS = ("patches", "stable-patches", "dev-patches")
+
+
+def estimate_weight(port_dir: str) -> float | None:
+    """Relative cost of harvesting a port repo on the controller: (patches + 1) builds x (1 + patches / 10).
+
+    The model of benchmarks/bench_schedule.py (leave_one_out: all patches, then each one out;
+    ports with many patches are bigger projects). None when port_dir is not a folder.
+    """
+    if not os.path.isdir(port_dir):
+        return None
+    patches = 0
+    for folder in PATCH_FOLDERS:
+        for _root, _dirs, files in os.walk(os.path.join(port_dir, folder)):
+            patches += sum(1 for name in files if name.endswith(".patch"))
+    return (patches + 1) * (1 + patches / 10.0)
+
+
+def weights(ports: Sequence[str], durations: Mapping[str, float] | None, sources: Mapping[str, str] | None) -> dict[str, float]:
+    """Expected cost per port: given durations, else estimated from its local port folder, else
+    the largest known (an unknown port is started early rather than last)."""
+    known: dict[str, float] = {}
+    for port in ports:
+        if durations and port in durations:
+            known[port] = float(durations[port])
+        elif sources and port in sources:
+            estimate = estimate_weight(str(sources[port]))
+            if estimate is not None:
+                known[port] = estimate
+    fallback = max(known.values()) if known else 0.0
+    return {port: known.get(port, fallback) for port in ports}
+
+
 def report(queue: ClaimQueue, ports: Sequence[str]) -> dict:
     """The run's outcome: ports by state, who finished each, and every failed try with its reason."""
     states = queue.summary(ports)
@@ -383,6 +416,7 @@ def run(params: Mapping, check_mode: bool = False, sleep: Callable[[float], None
         ports = list(params.get("ports") or [])
         live = list(params.get("live") or params.get("hosts") or [params["host"]])
         hosts = list(params.get("hosts") or live)
+        params = dict(params, durations=weights(ports, params.get("durations"), params.get("sources")))
         if check_mode:
             got = _would_claim(queue, dict(params, hosts=hosts), ports, live)
         else:

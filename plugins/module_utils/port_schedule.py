@@ -140,3 +140,4 @@ def simulate_queue(
         makespan = max(makespan, end)
         heapq.heappush(free, (end, index, host))
     return makespan, moved
+

@@ -72,6 +72,13 @@ options:
     description: Expected seconds per port name (longer ones are taken first). Unknown ports count as 0.
     type: dict
     default: {}
+  sources:
+    description:
+      - Port name -> its port repo folder on the controller. A port without a duration is weighed by its patch
+        count, (patches + 1) x (1 + patches / 10) (the model of C(benchmarks/bench_schedule.py)); a port with
+        neither counts as the heaviest known, so it starts early.
+    type: dict
+    default: {}
   slots:
     description: How many ports one host runs at once (claims it may hold).
     type: int
@@ -210,6 +217,7 @@ def run_module():
             live=dict(type="list", elements="str", default=[]),
             ports=dict(type="list", elements="str", default=[]),
             durations=dict(type="dict", default={}),
+            sources=dict(type="dict", default={}),
             slots=dict(type="int", default=1),
             lease=dict(type="int", default=1800),
             max_attempts=dict(type="int", default=3),

@@ -62,7 +62,7 @@ def _claimed(run) -> dict[str, list[str]]:
         data = event.get("event_data", {})
         if event.get("event") == "runner_on_ok" and data.get("task") == "Claim the next ports for this host":
             taken.setdefault(data["host"], []).extend(claim["port"] for claim in data["res"]["claims"])
-    return taken
+    return {host: ports for host, ports in taken.items() if ports}
 
 
 def test_queue_retries_a_port_on_the_other_host_and_a_rerun_changes_nothing(tmp_path: Path) -> None:
@@ -83,6 +83,9 @@ def test_queue_retries_a_port_on_the_other_host_and_a_rerun_changes_nothing(tmp_
         records = load_json_lines(tmp_path / "out" / "harvest" / port / "records.jsonl")
         assert records and {r["port"] for r in records} == {port}
     assert not list((tmp_path / "queue" / "claims").iterdir())  # every claim released
+    # Without a store the run summary still says where the harvest went.
+    assert first.set_stats["autoport_store_location"] is None
+    assert first.set_stats["autoport_runs"]["harvest"]["outputs"] == {"harvest": str(tmp_path / "out" / "harvest")}
 
     # Again: every port goes back to the host holding its checkpoint, nothing fails, nothing changes.
     second = run_playbook("harvest.yml", extravars, inventory=inventory, private_data_dir=str(tmp_path / "run2"))

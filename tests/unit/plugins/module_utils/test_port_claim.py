@@ -219,3 +219,22 @@ def test_summary_names_who_finished_what_and_the_retries(tmp_path) -> None:
     assert summary["ports"] == {"done": 1, "failed": 0, "claimed": 0, "free": 1}
     assert summary["finished_by"] == {"bash": "zos2"} and summary["retried"] == ["bash"]
     assert [item["host"] for item in summary["failures"]["bash"]] == ["zos1"] and not summary["changed"]
+
+
+def test_ports_are_weighed_by_their_patch_count(tmp_path) -> None:
+    from ansible_collections.autoport.zos.plugins.module_utils.port_claim import estimate_weight, weights
+
+    big, small = tmp_path / "big", tmp_path / "small"
+    for folder, count in ((big, 12), (small, 1)):
+        (folder / "stable-patches" / "src").mkdir(parents=True)
+        for number in range(count):
+            (folder / "stable-patches" / "src" / ("f%d.c.patch" % number)).write_text("x", encoding="utf-8")
+        (folder / "stable-patches" / "README").write_text("not a patch", encoding="utf-8")
+    assert estimate_weight(str(small)) == 2 * 1.1 and estimate_weight(str(big)) == 13 * 2.2
+    assert estimate_weight(str(tmp_path / "none")) is None
+    found = weights(["big", "small", "remote", "given"], {"given": 5.0}, {"big": str(big), "small": str(small)})
+    assert found == {"big": 13 * 2.2, "small": 2 * 1.1, "remote": 13 * 2.2, "given": 5.0}
+    queue = ClaimQueue(str(tmp_path / "q"))
+    got = run(_params(tmp_path, ports=["small", "big"], hosts=["zos1"], slots=1, sources={"big": str(big), "small": str(small)}))
+    assert [claim["port"] for claim in got["claims"]] == ["big"]
+    assert queue.state("big") == "claimed"

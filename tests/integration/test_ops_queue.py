@@ -79,9 +79,10 @@ def test_queue_retries_a_port_on_the_other_host_and_a_rerun_changes_nothing(tmp_
     attempts = json.loads((tmp_path / "queue" / "runs" / queue["run"] / "attempts" / (failing + ".json")).read_text(encoding="utf-8"))
     assert [f["host"] for f in attempts["failures"]] == [broken_host]
     assert TARBALL[failing].split("-")[0] in attempts["failures"][0]["reason"], attempts  # names what was missing
+    records_first = {}
     for port in PORTS:
-        records = load_json_lines(tmp_path / "out" / "harvest" / port / "records.jsonl")
-        assert records and {r["port"] for r in records} == {port}
+        records_first[port] = load_json_lines(tmp_path / "out" / "harvest" / port / "records.jsonl")
+        assert records_first[port] and {r["port"] for r in records_first[port]} == {port}
     assert not list((tmp_path / "queue" / "claims").iterdir())  # every claim released
     # Without a store the run summary still says where the harvest went.
     assert first.set_stats["autoport_store_location"] is None
@@ -96,6 +97,19 @@ def test_queue_retries_a_port_on_the_other_host_and_a_rerun_changes_nothing(tmp_
     assert again["finished_by"] == queue["finished_by"]
     assert {host: sorted(ports) for host, ports in _claimed(second).items()} == {
         host: sorted(p for p, h in queue["finished_by"].items() if h == host) for host in set(queue["finished_by"].values())}
+
+    # --limit to the other host, two slots: it runs both ports at once (the absent host's
+    # checkpoint no longer holds its port back) and gets the same records.
+    limited = run_playbook("harvest.yml", dict(extravars, harvest_queue="always", harvest_host_slots=2), inventory=inventory,
+                           private_data_dir=str(tmp_path / "run-limit"), limit=good_host)
+    assert_ok(limited)
+    claims = [event["event_data"]["res"]["claims"] for event in limited.events if event.get("event") == "runner_on_ok"
+              and event["event_data"].get("task") == "Claim the next ports for this host"]
+    assert sorted(claim["port"] for claim in claims[0]) == sorted(PORTS)  # both in its first claim
+    assert limited.task_results("Wait for the first of this host's replays to end")  # followed together
+    assert limited.set_stats["harvest_queue"]["finished_by"] == {port: good_host for port in PORTS}
+    for port in PORTS:
+        assert load_json_lines(tmp_path / "out" / "harvest" / port / "records.jsonl") == records_first[port]
 
     # --check: no queue, nothing written (not even a run in the queue folder).
     runs_before = sorted(p.name for p in (tmp_path / "queue" / "runs").iterdir())

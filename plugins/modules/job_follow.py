@@ -36,7 +36,7 @@ options:
     description:
       - Several jobs of the same host (a build host replaying C(harvest_host_slots) ports at once), followed
         together until the first of them ends. The task then returns C(ended) and C(running) (their jids),
-        not a job's result: follow an ended job again with I(jid) to get its result (at once).
+        not a job's result; follow an ended job again with I(jid) to get its result (at once).
       - Each job's claim heartbeat is renewed every round; a job that cannot be followed counts as ended.
     type: list
     elements: dict

@@ -18,7 +18,7 @@ description:
   - I(state=claimed) claims up to I(slots) ports for I(host) (minus the claims it holds now) and returns them
     with a token each. A claim is an exclusive file create, so a port is never held by two hosts at once,
     not even by two runs.
-  - Order: the ports whose checkpoint is on I(host) (it started them last), then the ports I(host) owns by
+  - The order of the claims is the ports whose checkpoint is on I(host) (it started them last), then the ports I(host) owns by
     rendezvous hash among the I(live) hosts, longest first (I(durations)), then any other free port (stealing).
     So a port goes back to the host that holds its checkpoint across re-runs and C(--limit).
   - A port that failed on I(host) is left for a live host that has not tried it; it is given up after

@@ -137,6 +137,8 @@ def _check_documents_reach_the_ai_host(base: Path, runs: dict, store: dict) -> N
     work = base / "ai-host-work"
     train = _stage(base, "train", store, {
         "ilab_train_workdir": str(work), "ilab_train_output_dir": str(base / "wc-train-ilab"),
+        # inventory/local sends skills only (an offline host); an AI host with internet sends knowledge too.
+        "ilab_train_taxonomy_trees": ["compositional_skills", "knowledge"],
         "autoport_collection_playbooks": str(base / "wc-train" / "ansible_collections" / "autoport" / "zos" / "playbooks"),
     }, playbook=str(REPO / "tests" / "integration" / "fixtures" / "ops" / "train_docs.yml"))
     taxonomy_run = runs["taxonomy"]["store"]["runs"]["taxonomy"]

@@ -90,6 +90,12 @@ def _check_chain(runs: dict, store_kind: str) -> None:
     if "taxonomy" in rec:
         assert rec["taxonomy"]["inputs"] == {"curated": rec["curate"]["outputs"]["curated"]}
     assert all(rec[stage]["outputs"] and all(rec[stage]["outputs"].values()) for stage in rec)
+    # Where each output lies in the store, for the operator reading the last node's artifacts.
+    for stage in rec:
+        for item, location in rec[stage]["locations"].items():
+            if rec[stage]["outputs"][item]:
+                assert location.endswith(item) and (location.startswith(runs[stage]["store"]["location"].split(" ", 1)[1])
+                                                    or location.startswith(runs[stage]["store"]["location"])), (stage, item, location)
     # Curate found in its own, empty output folder the records harvest wrote in another.
     harvested = {r["id"] for port in PORTS for r in load_json_lines(runs["harvest"]["output_dir"] / "harvest" / port / "records.jsonl")}
     curate_out = runs["curate"]["output_dir"]

@@ -25,7 +25,7 @@ import yaml
 
 from playbook_harness import REPO, STANDIN, load_json_lines
 
-COPIED = ("ansible.cfg", "galaxy.yml", "meta", "playbooks", "plugins", "roles", "scripts", "inventory")
+COPIED = ("ansible.cfg", "galaxy.yml", "meta", "playbooks", "plugins", "roles", "scripts", "inventory", "requirements")
 PORTS = ("tinyprocport",)  # harvested (built); mine reads every sample port's patches
 SAMPLE_PORTS = ("inicfgport", "pathutilport", "ringbufport", "strkitport", "tinyprocport")
 

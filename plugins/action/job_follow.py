@@ -120,7 +120,6 @@ class ActionModule(ActionBase):
             result["msg"] = "%s: %s" % (name, job.get("msg") or "the job failed")
         return result
 
-
     def _follow_first(self, result: dict, args: dict, task_vars: dict) -> dict:
         """Several jobs of one host (harvest_host_slots): follow them all until the first ends.
 

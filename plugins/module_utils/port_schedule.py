@@ -140,4 +140,3 @@ def simulate_queue(
         makespan = max(makespan, end)
         heapq.heappush(free, (end, index, host))
     return makespan, moved
-

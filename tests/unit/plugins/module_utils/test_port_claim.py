@@ -33,11 +33,11 @@ def test_still_importable_from_port_schedule() -> None:
 def test_a_host_holds_at_most_its_slots(tmp_path) -> None:
     queue = ClaimQueue(str(tmp_path), run="r1")
     first = queue.claim(PORTS, "zos1", HOSTS, slots=3)
-    assert len(first) == 3 and len({port for port, _ in first}) == 3
+    assert len(first) == 3 and len({port for port, _token in first}) == 3
     assert queue.claim(PORTS, "zos1", HOSTS, slots=3) == []  # full
     queue.complete(*first[0])
     again = queue.claim(PORTS, "zos1", HOSTS, slots=3)
-    assert len(again) == 1 and again[0][0] not in {port for port, _ in first}
+    assert len(again) == 1 and again[0][0] not in {port for port, _token in first}
     assert sorted(queue.held_by("zos1")) == sorted([first[1][0], first[2][0], again[0][0]])
     with pytest.raises(ClaimError, match="slots must be at least 1"):
         queue.claim(PORTS, "zos1", HOSTS, slots=0)
@@ -72,11 +72,11 @@ def test_a_port_goes_back_to_the_host_holding_its_checkpoint(tmp_path) -> None:
         assert port in second.order(PORTS, host, HOSTS, HOSTS)[: len(ran_on)]
         assert second.order(PORTS, "zos3", HOSTS, HOSTS).index(port) >= len(PORTS) - len(ran_on)  # last in zos3's order
     # zos3 never steals them while their hosts are here: every other port first, then nothing.
-    taken = [port for port, _ in second.claim(PORTS, "zos3", HOSTS, slots=len(PORTS))]
+    taken = [port for port, _token in second.claim(PORTS, "zos3", HOSTS, slots=len(PORTS))]
     assert sorted(taken) == sorted(set(PORTS) - set(ran_on))
     # Gone from the play (--limit), their hosts no longer keep them.
     third = ClaimQueue(str(tmp_path), run="run3")
-    assert sorted(port for port, _ in third.claim(list(ran_on), "zos3", HOSTS, live=["zos3"], slots=len(PORTS))) == sorted(ran_on)
+    assert sorted(port for port, _token in third.claim(list(ran_on), "zos3", HOSTS, live=["zos3"], slots=len(PORTS))) == sorted(ran_on)
     # The new run starts clean: the tries of run1 do not count in run2.
     assert all(second.attempts(port) == 0 for port in ran_on)
 
@@ -127,7 +127,7 @@ def test_claim_wait_picks_up_a_port_released_for_retry(tmp_path) -> None:
             queue.fail(port, token, "build host lost its connection")
 
     got = claim_wait(queue, ["bash"], "zos2", HOSTS, ["zos1", "zos2"], 1, None, wait=600, poll=10, sleep=sleep)
-    assert [claimed for claimed, _ in got] == ["bash"] and clock.now == 1030
+    assert [claimed for claimed, _token in got] == ["bash"] and clock.now == 1030
     # Nothing held by others and nothing free: no wait at all.
     queue.complete(*got[0])
     assert claim_wait(queue, ["bash"], "zos1", HOSTS, None, 1, None, wait=600, poll=10, sleep=clock.sleep) == [] and clock.now == 1030

@@ -8,11 +8,16 @@ hosts; no schedule can beat it), and the ratio makespan / ideal.
 
   static slice      today's split: host i of n takes harvest_ports[i::n], in list order
   stable hash       rendezvous hashing (port_schedule.assign), each host its ports in order
-  queue LPT         hosts take the longest port left whenever a slot is free
-  queue + affinity  a free host takes its own (hashed) longest port first, then steals
-                    (port_schedule.ClaimQueue.next_port's order); also prints the ports moved
+  queue + affinity  a free slot takes its host's own (hashed) longest port first, then steals
+                    the longest left (port_claim.ClaimQueue.claim's order); also prints the ports moved
+                    (roles/harvest runs it so: a slot freed claims the next port at once)
 
-Goal: the queue within 10% of the ideal (ratio <= 1.10) on every host count.
+Tables for 1 slot per host and for --slots (default 4). Printed per host count: the ideal
+(total work / (hosts x slots)), the longest single port, and the bound max(ideal, longest):
+no schedule beats it. Each makespan is given as x (against the ideal) and /b (against the bound).
+
+Goal: the queue within 10% of the bound (ratio /b <= 1.10) on every host count: on 16 hosts the
+longest port alone is longer than the ideal, so no schedule reaches the ideal there.
 
 The build-time model (how long one port's harvest takes):
 
@@ -114,10 +119,33 @@ def describe(counts: dict[str, int]) -> str:
         PUBLISHED["ports"], PUBLISHED["patches"], PUBLISHED["with_patches"], PUBLISHED["ten_or_more"], 100 * PUBLISHED["top20_share"])
 
 
+def _table(schedule, ports: list, durations: dict, total: float, longest: float, slots: int) -> bool:
+    """One table for `slots` ports per host at once; True when every queue is within GOAL of the bound."""
+    print("\n%d slot(s) per host" % slots)
+    header = "%5s %8s %8s %8s | %-22s | %-15s | %-22s | %-28s" % (
+        "hosts", "ideal s", "longest", "bound s", "static slice", "stable hash", "queue LPT", "queue + affinity (moved)")
+    print(header)
+    print("-" * len(header))
+    verdict = True
+    for count in HOST_COUNTS:
+        hosts = ["zos%02d" % number for number in range(1, count + 1)]
+        ideal = total / (count * slots)
+        bound = max(ideal, longest)
+        static = schedule.simulate_lists(schedule.static_slice(ports, hosts), durations, slots)
+        stable = schedule.simulate_lists(schedule.assign(ports, hosts), durations, slots)
+        queue, _ = schedule.simulate_queue(durations, hosts, slots)
+        affinity, moved = schedule.simulate_queue(durations, hosts, slots, affinity=True)
+        verdict = verdict and queue / bound <= GOAL and affinity / bound <= GOAL
+        print("%5d %8.0f %8.0f %8.0f | %7.0f x%5.2f /b%5.2f | %6.0f x%5.2f | %7.0f x%5.2f /b%5.2f | %7.0f x%5.2f /b%5.2f %5d" % (
+            count, ideal, longest, bound, static, static / ideal, static / bound, stable, stable / ideal,
+            queue, queue / ideal, queue / bound, affinity, affinity / ideal, affinity / bound, moved))
+    return verdict
+
+
 def main(argv: list | None = None) -> int:
     parser = argparse.ArgumentParser(description="harvest scheduling policies on the whole corpus")
     parser.add_argument("--per-build", type=float, help="seconds per build for every port (skip the measurement)")
-    parser.add_argument("--slots", type=int, default=1, help="ports one host replays at once (default 1)")
+    parser.add_argument("--slots", type=int, default=4, help="ports one host replays at once, second table (default 4)")
     parser.add_argument("--index", default=str(INDEX), help="corpus INDEX.json (default ../shared/corpus/zopen-ports)")
     args = parser.parse_args(argv)
     patch_replay, schedule = _import_schedule()
@@ -133,25 +161,12 @@ def main(argv: list | None = None) -> int:
     ports = list(counts)  # the order an operator lists them: INDEX order, then the rest
     total = sum(durations.values())
     print("total work: %.0f s on one slot; longest port %.0f s (%s)\n" % (total, max(durations.values()), max(durations, key=durations.get)))
-    header = "%5s %9s %9s | %-17s | %-17s | %-17s | %-24s" % (
-        "hosts", "ideal s", "bound s", "static slice", "stable hash", "queue LPT", "queue + affinity (moved)")
-    print(header)
-    print("-" * len(header))
+    longest = max(durations.values())
     verdict = True
-    for count in HOST_COUNTS:
-        hosts = ["zos%02d" % number for number in range(1, count + 1)]
-        ideal = total / (count * args.slots)
-        # No schedule beats the ideal, nor the longest single port: the goal is judged on this bound.
-        bound = max(ideal, max(durations.values()))
-        static = schedule.simulate_lists(schedule.static_slice(ports, hosts), durations, args.slots)
-        stable = schedule.simulate_lists(schedule.assign(ports, hosts), durations, args.slots)
-        queue, _ = schedule.simulate_queue(durations, hosts, args.slots)
-        affinity, moved = schedule.simulate_queue(durations, hosts, args.slots, affinity=True)
-        verdict = verdict and queue / bound <= GOAL and affinity / bound <= GOAL
-        print("%5d %9.0f %9.0f | %8.0f  x%5.2f  | %8.0f  x%5.2f  | %8.0f  x%5.2f  | %8.0f  x%5.2f  %5d" % (
-            count, ideal, bound, static, static / ideal, stable, stable / ideal, queue, queue / ideal, affinity, affinity / ideal, moved))
-    print("\nideal = total work / (hosts x slots); bound = max(ideal, longest port): no schedule beats it.")
-    print("x = makespan / ideal. moved = ports the affinity queue ran off their hashed host (no local checkpoint there).")
+    for slots in sorted({1, args.slots}):
+        verdict = _table(schedule, ports, durations, total, longest, slots) and verdict
+    print("\nideal = total work / (hosts x slots); bound = max(ideal, longest port): no schedule beats either.")
+    print("x = makespan / ideal, /b = makespan / bound. moved = ports the affinity queue ran off their hashed host.")
     print("%s: queue within %.0f%% of the bound on %s hosts" % ("PASS" if verdict else "MISS", (GOAL - 1) * 100, ", ".join(map(str, HOST_COUNTS))))
     return 0 if verdict else 1
 

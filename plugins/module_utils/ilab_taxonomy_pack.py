@@ -18,9 +18,12 @@ Standard library only.
 from __future__ import annotations
 
 import hashlib
+import json
 import os
+import shutil
 import stat
-from typing import Iterable
+import tempfile
+from typing import Iterable, Mapping
 
 from ansible_collections.autoport.zos.plugins.module_utils import file_tree
 from ansible_collections.autoport.zos.plugins.module_utils.atomic_file import OutputError, write_if_changed as _write_bytes_if_changed
@@ -63,10 +66,38 @@ def safe_members(root: str, names: Iterable[str]) -> list[str]:
     return members
 
 
-def build_tar(root: str, members: Iterable[str]) -> bytes:
+def build_tar(root: str, members: Iterable[str], overrides: Mapping[str, str] | None = None) -> bytes:
     """The reproducible tar (uncompressed) of the given members: files only, mode 0644; a
-    member that is a link inside the tree (checked by safe_members) gives its target's content."""
-    return file_tree.tar_bytes((name, file_tree.FILE, os.path.realpath(os.path.join(root, name)), 0o644) for name in members)
+    member that is a link inside the tree (checked by safe_members) gives its target's content.
+    overrides: member name -> another file whose content the member gets."""
+    overrides = overrides or {}
+    return file_tree.tar_bytes(
+        (name, file_tree.FILE, overrides.get(name) or os.path.realpath(os.path.join(root, name)), 0o644) for name in members)
+
+
+def is_knowledge_qna(name: str) -> bool:
+    return name.startswith("knowledge/") and name.endswith("/qna.yaml")
+
+
+def rewrite_document(text: str, repo: str, commit: str) -> tuple[str, bool]:
+    """A knowledge qna.yaml whose top-level ``document`` block names another repo and commit.
+
+    The block is the one taxonomy_yaml writes (``document:`` then two-space ``repo:`` and
+    ``commit:`` lines); values are written as JSON strings (valid YAML). Returns the text
+    and whether it had a document block.
+    """
+    lines = text.split("\n")
+    inside = found = False
+    for index, line in enumerate(lines):
+        if line.rstrip() == "document:":
+            inside = found = True
+        elif inside and line.startswith("  repo:"):
+            lines[index] = "  repo: " + json.dumps(repo)
+        elif inside and line.startswith("  commit:"):
+            lines[index] = "  commit: " + json.dumps(commit)
+        elif line and not line.startswith(" "):
+            inside = False
+    return "\n".join(lines), found
 
 
 def write_if_changed(dest: str, data: bytes, check_mode: bool = False) -> bool:
@@ -83,11 +114,27 @@ def select_trees(names: Iterable[str], include: Iterable[str]) -> list:
     return [name for name in names if "/" not in name.strip("/") or name.split("/", 1)[0] in wanted]
 
 
-def pack(root: str, names: Iterable[str], dest: str, check_mode: bool = False) -> dict:
-    """Pack names (relative to root) into dest; returns {"changed", "sha256", "files", "members"}."""
+def pack(root: str, names: Iterable[str], dest: str, check_mode: bool = False, document: Mapping[str, str] | None = None) -> dict:
+    """Pack names (relative to root) into dest; returns {"changed", "sha256", "files", "members", "documents"}.
+
+    document ({"repo", "commit"}): every knowledge qna.yaml in the tar names that repository
+    and commit for its documents (where the AI host can clone them); the tree is not changed.
+    """
     if not os.path.isdir(root):
         raise PackError("%s: taxonomy folder does not exist" % root)
     members = safe_members(root, names)
-    data = build_tar(root, members)
+    scratch = tempfile.mkdtemp(prefix="taxonomy-pack-")
+    try:
+        overrides = {}
+        for number, name in enumerate(member for member in members if document and is_knowledge_qna(member)):
+            with open(os.path.join(root, name), encoding="utf-8") as handle:
+                text, found = rewrite_document(handle.read(), document["repo"], document["commit"])
+            if found:
+                overrides[name] = os.path.join(scratch, "%d.yaml" % number)
+                with open(overrides[name], "w", encoding="utf-8") as handle:
+                    handle.write(text)
+        data = build_tar(root, members, overrides)
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
     changed = write_if_changed(dest, data, check_mode)
-    return {"changed": changed, "sha256": hashlib.sha256(data).hexdigest(), "files": len(members), "members": members}
+    return {"changed": changed, "sha256": hashlib.sha256(data).hexdigest(), "files": len(members), "members": members, "documents": len(overrides)}

@@ -9,11 +9,8 @@ removing or limiting out a host moves only the ports that host held (to their ne
 live host); every other port stays on the host that holds its checkpoint, across re-runs
 and ``--limit``.
 
-The claim queue lives in a folder on the controller (or any filesystem all claimants
-share). A claim is a file created with O_CREAT|O_EXCL, so two hosts never hold the same
-port at once; it is released as done (rename into done/) or failed (removed, the attempt
-counted, so another host retries it). A claim older than its lease without a heartbeat is
-taken over with an atomic rename to a unique name: only one taker can win.
+The claim queue (hosts take ports as they become free) is port_claim.ClaimQueue; it is
+still importable from here as port_schedule.ClaimQueue.
 
 The simulator compares policies on a model of build times (benchmarks/bench_schedule.py).
 Standard library only: it runs on the controller and on build hosts alike.
@@ -23,10 +20,6 @@ from __future__ import annotations
 
 import hashlib
 import heapq
-import json
-import os
-import time
-import uuid
 from typing import Iterable, Mapping, Sequence
 
 
@@ -91,151 +84,13 @@ def static_slice(ports: Sequence[object], hosts: Sequence[str]) -> dict[str, lis
 # ---------------------------------------------------------------- the claim queue
 
 
-class ClaimQueue:
-    """Ports claimed by hosts through files in one shared folder.
+def __getattr__(name: str):
+    """ClaimQueue moved to port_claim.py; it stays importable from here (PEP 562, no import cycle)."""
+    if name == "ClaimQueue":
+        from ansible_collections.autoport.zos.plugins.module_utils.port_claim import ClaimQueue
 
-    Layout: claims/<port>.json (held now: host, token, started, heartbeat), done/<port>.json
-    (finished, by whom), attempts/<port>.json (failed tries). A port is never claimed twice
-    at once, never claimed again once done, and given up after max_attempts failures.
-    """
-
-    def __init__(self, folder: str, lease_seconds: float = 3600.0, max_attempts: int = 3, clock=time.time) -> None:
-        self.folder = folder
-        self.lease_seconds = float(lease_seconds)
-        self.max_attempts = int(max_attempts)
-        self.clock = clock
-        for sub in ("claims", "done", "attempts"):
-            try:
-                os.makedirs(os.path.join(folder, sub), exist_ok=True)
-            except OSError as exc:
-                raise ScheduleError("claim folder %s cannot be created: %s" % (folder, exc.strerror)) from exc
-        if not os.access(os.path.join(folder, "claims"), os.W_OK):
-            raise ScheduleError("claim folder %s is not writable" % folder)
-
-    def _path(self, sub: str, port: str) -> str:
-        if "/" in port or port.startswith(".") or not port:
-            raise ScheduleError("port name %r cannot name a claim file" % port)
-        return os.path.join(self.folder, sub, port + ".json")
-
-    @staticmethod
-    def _read(path: str) -> dict | None:
-        try:
-            with open(path, encoding="utf-8") as handle:
-                data = json.load(handle)
-        except (FileNotFoundError, ValueError):
-            return None
-        return data if isinstance(data, dict) else None
-
-    def state(self, port: str) -> str:
-        """done, failed (attempts used up), claimed, or free."""
-        if os.path.exists(self._path("done", port)):
-            return "done"
-        if self.attempts(port) >= self.max_attempts:
-            return "failed"
-        if os.path.exists(self._path("claims", port)):
-            return "claimed"
-        return "free"
-
-    def attempts(self, port: str) -> int:
-        data = self._read(self._path("attempts", port)) or {}
-        return len(data.get("failures") or [])
-
-    def try_claim(self, port: str, host: str) -> str | None:
-        """A token when host now holds port; None when it is held, done or given up."""
-        if self.state(port) in ("done", "failed"):
-            return None
-        path = self._path("claims", port)
-        self._expire(path)
-        token = uuid.uuid4().hex
-        now = self.clock()
-        try:
-            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
-        except FileExistsError:
-            return None
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            json.dump({"port": port, "host": host, "token": token, "started": now, "heartbeat": now}, handle)
-        if os.path.exists(self._path("done", port)):  # finished between our check and the create
-            os.unlink(path)
-            return None
-        return token
-
-    def _expire(self, path: str) -> None:
-        """Take an expired claim out of the way; the rename lets exactly one taker do it."""
-        data = self._read(path)
-        if data is None or self.clock() - float(data.get("heartbeat") or 0) <= self.lease_seconds:
-            return
-        grave = "%s.expired-%s" % (path, uuid.uuid4().hex)
-        try:
-            os.rename(path, grave)
-        except FileNotFoundError:
-            return
-        moved = self._read(grave) or {}
-        if moved.get("token") != data.get("token"):
-            # A fresh claim replaced the stale one between read and rename: put it back.
-            os.rename(grave, path)
-            return
-        self._record_failure(str(data.get("port")), str(data.get("host")), "lease expired (host gone?)")
-        os.unlink(grave)
-
-    def _held(self, port: str, token: str) -> dict:
-        data = self._read(self._path("claims", port))
-        if not data or data.get("token") != token:
-            raise ScheduleError("port %s is no longer claimed with this token (lease expired?)" % port)
-        return data
-
-    def heartbeat(self, port: str, token: str) -> None:
-        data = self._held(port, token)
-        data["heartbeat"] = self.clock()
-        self._write_atomic(self._path("claims", port), data)
-
-    def complete(self, port: str, token: str, result: Mapping | None = None) -> None:
-        data = self._held(port, token)
-        data.update({"finished": self.clock(), "result": dict(result or {})})
-        self._write_atomic(self._path("done", port), data)
-        os.unlink(self._path("claims", port))
-
-    def fail(self, port: str, token: str, reason: str) -> None:
-        data = self._held(port, token)
-        self._record_failure(port, str(data.get("host")), reason)
-        os.unlink(self._path("claims", port))
-
-    def _record_failure(self, port: str, host: str, reason: str) -> None:
-        path = self._path("attempts", port)
-        data = self._read(path) or {"port": port, "failures": []}
-        data["failures"].append({"host": host, "reason": reason[:500], "at": self.clock()})
-        self._write_atomic(path, data)
-
-    def failed_hosts(self, port: str) -> list[str]:
-        data = self._read(self._path("attempts", port)) or {}
-        return [str(item.get("host")) for item in data.get("failures") or []]
-
-    def next_port(self, ports: Sequence[str], host: str, hosts: Sequence[str], durations: Mapping[str, float] | None = None) -> tuple[str, str] | None:
-        """Claim the next port for host: its own (HRW) ports first, longest first, then any other.
-
-        A port that already failed on this host is left for another host while one exists.
-        """
-        durations = durations or {}
-        order = sorted(ports, key=lambda port: (owner(port, hosts) != host, -float(durations.get(port, 0)), port))
-        retry_here: list[str] = []
-        for port in order:
-            if host in self.failed_hosts(port) and len(hosts) > 1:
-                retry_here.append(port)
-                continue
-            token = self.try_claim(port, host)
-            if token:
-                return port, token
-        for port in retry_here:
-            if set(self.failed_hosts(port)) >= set(hosts):
-                token = self.try_claim(port, host)
-                if token:
-                    return port, token
-        return None
-
-    def _write_atomic(self, path: str, data: Mapping) -> None:
-        temp = "%s.tmp-%s" % (path, uuid.uuid4().hex)
-        with open(temp, "w", encoding="utf-8") as handle:
-            json.dump(data, handle)
-        os.replace(temp, path)
+        return ClaimQueue
+    raise AttributeError("module %r has no attribute %r" % (__name__, name))
 
 
 # ---------------------------------------------------------------- simulation

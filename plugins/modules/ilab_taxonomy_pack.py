@@ -37,6 +37,15 @@ options:
     type: list
     elements: str
     default: [compositional_skills, knowledge]
+  document_repo:
+    description:
+      - The knowledge documents' repository as the AI host can clone it (for example C(file:///home/ilab/work/knowledge-docs)).
+        Every knowledge C(qna.yaml) in the tar names it as C(document.repo), with I(document_commit); the folder is not changed.
+      - The taxonomy stage names the repository on its own machine, which a separate AI host cannot reach.
+    type: str
+  document_commit:
+    description: The commit of I(document_repo) holding the documents (C(document.commit)). Required with I(document_repo).
+    type: str
 extends_documentation_fragment:
   - autoport.zos.attributes
   - autoport.zos.attributes.posix
@@ -75,6 +84,11 @@ members:
   type: list
   elements: str
   sample: ["compositional_skills/engineering/zos_porting/qna.yaml"]
+documents:
+  description: Number of knowledge C(qna.yaml) files whose C(document) repo and commit were set from I(document_repo).
+  returned: always
+  type: int
+  sample: 2
 git_head:
   description: Commit of the taxonomy repository's HEAD, or an empty string when it is not a git repository or has no commit.
   returned: always
@@ -96,7 +110,10 @@ def run_module():
             src=dict(type="path", required=True),
             dest=dict(type="path", required=True),
             include=dict(type="list", elements="str", default=["compositional_skills", "knowledge"]),
+            document_repo=dict(type="str"),
+            document_commit=dict(type="str"),
         ),
+        required_together=[("document_repo", "document_commit")],
         supports_check_mode=True,
     )
     src = module.params["src"]
@@ -115,7 +132,8 @@ def run_module():
         names = walk_files(src)
     names = select_trees(names, module.params["include"])
     try:
-        result = pack(src, names, module.params["dest"], check_mode=module.check_mode)
+        document = {"repo": module.params["document_repo"], "commit": module.params["document_commit"]} if module.params["document_repo"] else None
+        result = pack(src, names, module.params["dest"], check_mode=module.check_mode, document=document)
     except (PackError, OSError) as exc:
         module.fail_json(msg=str(exc))
     if not result["files"]:

@@ -28,9 +28,33 @@ author:
   - autoport.zos contributors (@autoport)
 options:
   jid:
-    description: The C(ansible_job_id) returned by the task started with C(async) and C(poll=0).
+    description:
+      - The C(ansible_job_id) returned by the task started with C(async) and C(poll=0).
+      - One of I(jid) and I(jobs) is required.
     type: str
-    required: true
+  jobs:
+    description:
+      - Several jobs of the same host (a build host replaying C(harvest_host_slots) ports at once), followed
+        together until the first of them ends. The task then returns C(ended) and C(running) (their jids),
+        not a job's result; follow an ended job again with I(jid) to get its result (at once).
+      - Each job's claim heartbeat is renewed every round; a job that cannot be followed counts as ended.
+    type: list
+    elements: dict
+    suboptions:
+      jid:
+        description: The job's C(ansible_job_id).
+        type: str
+        required: true
+      name:
+        description: What is followed, in front of its progress lines.
+        type: str
+        default: job
+      progress_file:
+        description: The job's progress file (see I(progress_file) above).
+        type: path
+      claim:
+        description: The job's claim (see I(claim) below).
+        type: dict
   name:
     description: What is followed, shown in front of every progress line and in the failure message.
     type: str
@@ -55,6 +79,33 @@ options:
     description: Remove the job's status file on its host once the job has ended.
     type: bool
     default: false
+  claim:
+    description:
+      - A claim of M(autoport.zos.port_claim) to keep alive while the job runs; its heartbeat is renewed on the
+        controller every round. When the claim was lost (its lease expired and another host took the port)
+        the task fails, naming the port.
+    type: dict
+    suboptions:
+      queue_dir:
+        description: The queue folder (on the controller).
+        type: path
+        required: true
+      port:
+        description: The claimed port.
+        type: str
+        required: true
+      token:
+        description: The claim's token.
+        type: str
+        required: true
+      run:
+        description: The harvest run of the claim.
+        type: str
+        default: ""
+      lease:
+        description: The queue's lease in seconds.
+        type: int
+        default: 1800
   _async_dir:
     description:
       - Internal, set by the action plugin for each round (the job status folder of the job's host,
@@ -86,6 +137,8 @@ seealso:
     description: The progress line of a long ilab step, read from its log.
   - module: ansible.builtin.async_status
     description: The job status file this module reads, as async_status does.
+  - module: autoport.zos.port_claim
+    description: The harvest claim whose heartbeat I(claim) renews while the replay runs.
 """
 
 EXAMPLES = r"""
@@ -114,7 +167,7 @@ EXAMPLES = r"""
 RETURN = r"""
 finished:
   description: Whether the job has ended (always true unless the task failed on I(timeout)).
-  returned: always
+  returned: with jid
   type: bool
   sample: true
 polls:
@@ -129,12 +182,22 @@ followed_s:
   sample: 2071.4
 progress:
   description: The last progress line read.
-  returned: always
+  returned: with jid
   type: str
   sample: "zlibport: build loo-003 (patch 3 of 9, without src/a.c.patch): build [00:34:10]"
+ended:
+  description: With I(jobs), the jids of the jobs that have ended.
+  returned: with jobs
+  type: list
+  elements: str
+running:
+  description: With I(jobs), the jids of the jobs still running.
+  returned: with jobs
+  type: list
+  elements: str
 ansible_job_id:
   description: The job id followed.
-  returned: always
+  returned: with jid
   type: str
   sample: "j123456789.4242"
 """
@@ -147,7 +210,9 @@ from ansible_collections.autoport.zos.plugins.module_utils.job_follow import fol
 def run_module():
     module = AnsibleModule(
         argument_spec=dict(
-            jid=dict(type="str", required=True),
+            jid=dict(type="str"),
+            # Set only on the action plugin (it follows several jobs); each round here has one jid.
+            jobs=dict(type="list", elements="dict"),
             name=dict(type="str", default="job"),
             poll_interval=dict(type="float", default=5),
             progress_file=dict(type="path"),
@@ -155,13 +220,21 @@ def run_module():
             timeout=dict(type="int", default=0),
             cleanup=dict(type="bool", default=False),
             # Set by the action plugin: one round's wait and the host's async directory.
+            claim=dict(type="dict", options=dict(
+                queue_dir=dict(type="path", required=True),
+                port=dict(type="str", required=True),
+                token=dict(type="str", required=True, no_log=False),
+                run=dict(type="str", default=""),
+                lease=dict(type="int", default=1800),
+            )),
             _wait=dict(type="float"),
             _async_dir=dict(type="path"),
         ),
-        mutually_exclusive=[("progress_file", "progress_log")],
+        mutually_exclusive=[("progress_file", "progress_log"), ("jid", "jobs")],
+        required_one_of=[("jid", "jobs")],
         supports_check_mode=True,
     )
-    if not module.params["_async_dir"]:
+    if not module.params["_async_dir"] or not module.params["jid"]:
         module.fail_json(msg="job_follow runs through its action plugin, which sets the host's async directory")
     wait = module.params["_wait"] or 0.0
     if wait < 0:

@@ -118,3 +118,39 @@ def test_select_trees_keeps_included_folders_and_top_files():
     names = ["README.md", "compositional_skills/a/qna.yaml", "knowledge/b/qna.yaml", "docs/x.md"]
     assert select_trees(names, ["compositional_skills"]) == ["README.md", "compositional_skills/a/qna.yaml"]
     assert select_trees(names, ["compositional_skills", "knowledge"]) == names[:3]
+
+
+def test_knowledge_documents_are_pointed_at_the_ai_hosts_copy(tmp_path: Path) -> None:
+    """document_repo: the packed knowledge qna.yaml names the repo the AI host can clone; the tree is untouched."""
+    import yaml
+
+    from ansible_collections.autoport.zos.plugins.module_utils.ilab_taxonomy_pack import rewrite_document
+    from ansible_collections.autoport.zos.plugins.module_utils.taxonomy_yaml import dump_knowledge
+
+    data = {
+        "version": 3, "created_by": "autoport", "domain": "zos_porting", "document_outline": "Fixes for z/OS ports",
+        "seed_examples": [{"context": "c%d" % i, "questions_and_answers": [{"question": "q?", "answer": "a"}] * 3} for i in range(5)],
+        "document": {"repo": "file:///controller/output/knowledge-docs", "commit": "a" * 40, "patterns": ["zos/fixes.md"]},
+    }
+    text = dump_knowledge(data)
+    root = tmp_path / "taxonomy"
+    (root / "knowledge" / "zos").mkdir(parents=True)
+    (root / "knowledge" / "zos" / "qna.yaml").write_text(text, encoding="utf-8")
+    (root / "compositional_skills").mkdir()
+    (root / "compositional_skills" / "qna.yaml").write_text("version: 3\ndocument:\n  repo: x\n", encoding="utf-8")
+    names = walk_files(str(root))
+    result = pack(str(root), names, str(tmp_path / "t.tar"), document={"repo": "file:///home/ilab/knowledge-docs", "commit": "b" * 40})
+    assert result["documents"] == 1
+    with tarfile.open(tmp_path / "t.tar") as archive:
+        packed = yaml.safe_load(archive.extractfile("knowledge/zos/qna.yaml").read().decode("utf-8"))
+        skill = archive.extractfile("compositional_skills/qna.yaml").read().decode("utf-8")
+    assert packed["document"] == {"repo": "file:///home/ilab/knowledge-docs", "commit": "b" * 40, "patterns": ["zos/fixes.md"]}
+    assert packed["seed_examples"] == yaml.safe_load(text)["seed_examples"]
+    assert skill == "version: 3\ndocument:\n  repo: x\n"  # only knowledge leaves are rewritten
+    assert (root / "knowledge" / "zos" / "qna.yaml").read_text(encoding="utf-8") == text
+    # Byte-for-byte the same tar for the same inputs; without document_repo the leaf is as written.
+    again = pack(str(root), names, str(tmp_path / "t.tar"), document={"repo": "file:///home/ilab/knowledge-docs", "commit": "b" * 40})
+    assert not again["changed"] and again["sha256"] == result["sha256"]
+    plain = pack(str(root), names, str(tmp_path / "p.tar"))
+    assert plain["documents"] == 0 and plain["sha256"] != result["sha256"]
+    assert rewrite_document("version: 3\n", "r", "c") == ("version: 3\n", False)

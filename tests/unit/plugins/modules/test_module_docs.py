@@ -32,6 +32,7 @@ BESIDE = {
     "job_follow": ("patch_replay", "ilab_progress"),
     "git_snapshot": ("ilab_taxonomy_pack", "qna_render"),
     "stage_store": ("dataset_curate", "qna_render"),
+    "port_claim": ("patch_replay", "job_follow"),
     "ilab_sample_filter": ("ilab_stamp", "ilab_report"),
     "autoport_fix": ("patch_replay", "dataset_curate"),
 }

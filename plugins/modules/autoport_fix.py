@@ -73,6 +73,15 @@ options:
   model_api_key:
     description: Bearer key of the endpoint, never logged.
     type: str
+  model_prompt_format:
+    description:
+      - How the model is asked, the way it was trained. C(chat) sends the training messages to
+        C(/chat/completions) (the server applies the model's chat template); C(ilab) sends the text
+        format C(ilab model train) taught the student (C(<|system|>), C(<|user|>), C(<|assistant|>)) to
+        C(/completions).
+    type: str
+    choices: [chat, ilab]
+    default: chat
   max_errors:
     description: At most this many errors are worked on.
     type: int
@@ -174,6 +183,7 @@ def run_module():
             model_url=dict(type="str"),
             model_name=dict(type="str", default="default"),
             model_api_key=dict(type="str", no_log=True),
+            model_prompt_format=dict(type="str", choices=["chat", "ilab"], default="chat"),
             max_errors=dict(type="int", default=20),
             max_candidates=dict(type="int", default=6),
             max_seconds=dict(type="int", default=1800),
@@ -186,7 +196,8 @@ def run_module():
         supports_check_mode=True,
     )
     params = dict(module.params)
-    params["endpoint"] = {"url": params.pop("model_url"), "model": params.pop("model_name"), "api_key": params.pop("model_api_key")}
+    params["endpoint"] = {"url": params.pop("model_url"), "model": params.pop("model_name"), "api_key": params.pop("model_api_key"),
+                          "prompt_format": params.pop("model_prompt_format")}
     try:
         result = run(params, check_mode=module.check_mode)
     except (AutoportError, OutputError, OSError) as exc:

@@ -167,11 +167,66 @@ def test_model_prompt_carries_the_error_code_and_examples_but_no_secret():
 
     context = {"diag": {"message": "a.c:2:9: error: 'X' undeclared", "category": "undeclared-identifier", "line": 2}, "file": "a.c",
                "files": {}, "excerpt": 'const char *pw = "x";\npassword = "hunter2secret"\nint y = X;', "token": "X"}
-    example = {"error": "b.c:1: error: 'Y' undeclared", "patch": "--- a/b.c\n+++ b/b.c\n@@ -1 +1 @@\n-Y\n+1\n"}
+    example = {"error": "b.c:1: error: 'Y' undeclared", "error_category": "undeclared-identifier", "file": "b.c", "phase": "build",
+               "wrong_code": "int z = Y;", "correct_code": "int z = 1;", "patch": "--- a/b.c\n+++ b/b.c\n@@ -1 +1 @@\n-int z = Y;\n+int z = 1;\n"}
     messages = fix_propose.prompt_messages(context, [example])
-    user = messages[1]["content"]
-    assert "'X' undeclared" in user and "int y = X;" in user and "'Y' undeclared" in user
-    assert "hunter2secret" not in user
+    # The training shape: system prompt, the example as an earlier user/assistant turn, then the error.
+    assert [m["role"] for m in messages] == ["system", "user", "assistant", "user"]
+    assert "'Y' undeclared" in messages[1]["content"] and "Corrected code:" in messages[2]["content"]
+    user = messages[3]["content"]
+    assert "'X' undeclared" in user and "int y = X;" in user and "How do you fix this build error in a.c" in user
+    assert not any("hunter2secret" in m["content"] for m in messages)
+
+
+def test_model_is_asked_the_way_it_was_trained():
+    """chat: the training messages to /chat/completions; ilab: the ilab text turns to /completions."""
+    from ansible_collections.autoport.zos.plugins.module_utils import fix_evaluate, fix_propose
+
+    context = {"diag": {"message": "a.c:2:9: error: 'X' undeclared", "category": "undeclared-identifier", "line": 2}, "file": "a.c",
+               "files": {"a.c": "int w;\nint y = X;\n"}, "excerpt": "int w;\nint y = X;", "excerpt_start": 0, "token": "X"}
+    path, body = fix_propose.model_request(context, [], "chat")
+    assert path == "/chat/completions" and body["messages"] == fix_propose.prompt_messages(context, [])
+    assert body["temperature"] == 0 and body["seed"] == 0 and "prompt" not in body
+    path, body = fix_propose.model_request(context, [], "ilab")
+    assert path == "/completions" and "messages" not in body and body["stop"] == fix_evaluate.ILAB_STOP
+    assert body["prompt"].startswith("<|system|>\n") and body["prompt"].endswith("<|user|>\n%s\n<|assistant|>\n" % body["prompt"].split("<|user|>\n")[-1].split("\n<|assistant|>")[0])
+    assert "'X' undeclared" in body["prompt"]
+    with pytest.raises(fix_propose.ProposeError, match="chat or ilab"):
+        fix_propose.model_request(context, [], "alpaca")
+    # An answer in the trained shape ("Corrected code:" and a fenced block) becomes a diff of the file.
+    answer = "The name is not declared on z/OS.\n\nCorrected code:\n```c\nint w;\nint y = 1;\n```\n"
+    made = fix_propose.answer_candidates(answer, context, "tuned")
+    assert len(made) == 1 and made[0]["proposer"] == "model" and "-int y = X;\n+int y = 1;\n" in made[0]["diff"]
+    assert fix_propose.answer_candidates("I like turtles.", context, "tuned") == []
+
+
+def test_records_about_the_same_name_rank_first_and_proven_fixes_are_reused_first():
+    from ansible_collections.autoport.zos.plugins.module_utils import fix_propose
+
+    def record(ident, error, patch, port="p"):
+        return {"id": ident * 32, "port": port, "error": error, "error_category": "implicit-function", "file": "src/x.c",
+                "wrong_code": "", "patch": patch}
+
+    # BM25 alone prefers the record sharing most words; the one about strlcpy must still come first.
+    near = record("a", "src/x.c:3:5: error: implicit declaration of function 'strlcat' [-Wimplicit-function-declaration] copy buffer size",
+                  "--- a/src/x.c\n+++ b/src/x.c\n@@ -1 +1,2 @@\n #include <string.h>\n+size_t strlcat(char *, const char *, size_t);\n")
+    same = record("b", "lib/y.c:9:2: error: implicit declaration of function 'strlcpy'",
+                  "--- a/lib/y.c\n+++ b/lib/y.c\n@@ -1 +1,2 @@\n #include <string.h>\n+size_t strlcpy(char *, const char *, size_t);\n")
+    context = {"diag": {"message": "src/x.c:3:5: error: implicit declaration of function 'strlcpy' [-Wimplicit-function-declaration]",
+                        "category": "implicit-function"}, "file": "src/x.c", "excerpt": "copy buffer size",
+               "files": {"src/x.c": "#include <string.h>\nint f(void) { return 0; }\n"}, "token": "strlcpy"}
+    index = fix_propose.bm25_index([near, same])
+    assert [r["id"][0] for r, _s in index.search_tokens(fix_propose._query(context), 2)] == ["a", "b"]
+    assert [r["id"][0] for r, _s in fix_propose.ranked_records(context, index, 2)] == ["b", "a"]
+    # A fix proven earlier in the run for the same diagnostic is the first candidate, before retrieval.
+    proven = [{"signature": ("implicit-function", "strlcpy"), "diff": "--- a/src/w.c\n+++ b/src/w.c\n@@ -1 +1,2 @@\n #include <string.h>\n+#include \"compat.h\"\n",
+               "file": "src/w.c", "error": "src/w.c:4:1: error: implicit declaration of function 'strlcpy'", "error_number": 1, "proposer": "template"}]
+    proposers = fix_propose.Proposers([near, same], ["retrieval"])
+    candidates, _problems = proposers.propose(context, 3, proven)
+    assert candidates[0]["proposer"] == "reuse" and '+#include "compat.h"' in candidates[0]["diff"]
+    assert candidates[1]["origin"] == "record:" + "b" * 32
+    other = dict(context, diag=dict(context["diag"], message="src/x.c:3:5: error: implicit declaration of function 'memmem'"), token="memmem")
+    assert all(c["proposer"] != "reuse" for c in proposers.propose(other, 3, proven)[0])
 
 
 def test_a_value_learned_for_another_name_is_not_proposed_as_a_fix():

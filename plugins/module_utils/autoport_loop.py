@@ -53,7 +53,8 @@ class AutoportError(Exception):
 
 def load_records(paths: list, port: str) -> tuple:
     """(records usable as examples, [(source, reason)] for every line or record left out).
-    Records of the port itself are left out: it is never its own teacher."""
+    Records of the port itself are left out, and so are records curate merged with one of its
+    (``seen_in`` names it): the port is never its own teacher (leave one port out)."""
     kept, dropped = [], []
     for path in paths or []:
         try:
@@ -69,6 +70,8 @@ def load_records(paths: list, port: str) -> tuple:
                 dropped.append((where, "no error or no patch"))
             elif record.get("port") == port:
                 dropped.append((where, "record of the port itself"))
+            elif any(isinstance(seen, dict) and seen.get("port") == port for seen in record.get("seen_in") or []):
+                dropped.append((where, "record also seen in the port itself"))
             else:
                 kept.append(record)
     kept.sort(key=lambda record: (str(record.get("port")), str(record.get("patch_file")), int(record.get("hunk") or 0), str(record.get("id"))))

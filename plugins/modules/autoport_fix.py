@@ -114,6 +114,12 @@ options:
     description: Seconds one build may take.
     type: int
     default: 3600
+  build_env:
+    description:
+      - Variables added to every build's environment (for example the compiler flags a zopen
+        dependency sets); never logged, and credential-named values are removed from build logs.
+    type: dict
+    default: {}
 seealso:
   - module: autoport.zos.patch_replay
     description: The build code it reuses (the posix and zopen profiles), and the harvest that made the records it learns from.
@@ -153,6 +159,13 @@ patch_dir:
   description: Folder of the written patches.
   returned: success
   type: str
+patch_folder:
+  description:
+    - The port's patch folder, relative to the port repository (C(patches) or the buildenv's
+      C(stable-patches)...), where zopen reads the patches and where I(write_patches=true) puts them.
+  returned: success
+  type: str
+  sample: stable-patches
 records_file:
   description: The records of the accepted fixes (C(provenance=autoport)).
   returned: success
@@ -192,10 +205,12 @@ def run_module():
             profile=dict(type="str", choices=["posix", "zopen"], default="posix"),
             mirror_dir=dict(type="path"),
             build_timeout=dict(type="int", default=3600),
+            build_env=dict(type="dict", default={}, no_log=True),
         ),
         supports_check_mode=True,
     )
     params = dict(module.params)
+    params["env"] = params.pop("build_env") or {}
     params["endpoint"] = {"url": params.pop("model_url"), "model": params.pop("model_name"), "api_key": params.pop("model_api_key"),
                           "prompt_format": params.pop("model_prompt_format")}
     try:

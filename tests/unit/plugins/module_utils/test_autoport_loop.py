@@ -1,10 +1,12 @@
 """The auto-port loop on real sample ports with their patches removed (gcc, make, git apply).
 
 The examples come from the OTHER sample ports' harvested and curated records (split by
-port: a port never learns from its own patches). The test states per port how many
-errors the loop fixed and whether the final build passes, and proves that nothing the
-rebuild rejected is kept: the written patches equal the accepted candidates applied in
-order, and an independent rebuild with only those patches shows none of the fixed errors.
+port: a port never learns from its own patches, which the test checks). The proof test
+auto-ports all six sample ports and states per port how many errors the loop fixed and
+whether the final build passes, and proves that nothing the rebuild rejected is kept:
+the written patches equal the accepted candidates applied in order, and an independent
+rebuild with only those patches shows none of the fixed errors. This file takes about
+40 s on the project's 2-core machine.
 """
 
 from __future__ import annotations
@@ -26,8 +28,10 @@ from ansible_collections.autoport.zos.plugins.module_utils.record import read_re
 
 REPO = Path(__file__).resolve().parents[4]
 SAMPLES = REPO / "samples"
-PORTS = ("tinyprocport", "inicfgport", "strkitport", "ringbufport", "pathutilport")
-AUTOPORTED = ("tinyprocport", "inicfgport")
+PORTS = ("tinyprocport", "inicfgport", "strkitport", "ringbufport", "pathutilport", "lnfindport")
+AUTOPORTED = PORTS
+# "port: fixed/met, final build passes|fails" of every port the proof test auto-ported.
+STATED = {}
 
 
 @pytest.fixture(scope="module")
@@ -71,21 +75,27 @@ def _tree_after(tmp_path: Path, name: str, diffs: list) -> dict:
 
 
 @pytest.mark.parametrize("port", AUTOPORTED)
-def test_autoport_keeps_only_what_the_rebuild_proves(tmp_path, curated, port):
+def test_autoport_keeps_only_what_the_rebuild_proves(tmp_path, curated, port, capsys):
     records = [record for _number, record in read_records(str(curated[port]))]
-    assert records and all(record["port"] != port for record in records)
+    # Leave one port out: no example is of the port, nor merged with one of it.
+    assert records and all(record["port"] != port and port not in [seen.get("port") for seen in record.get("seen_in") or []] for record in records)
+    assert not [reason for _where, reason in autoport_loop.load_records([str(curated[port])], port)[1] if "port itself" in reason]
     port_dir = _bare_port(tmp_path, port)
     result = autoport_output.run(_options(tmp_path, port_dir, curated[port], write_patches=True))
     report = result["report"]
     summary = report["summary"]
     verdict = "passes" if summary["final_build_passes"] else "fails"
-    print("%s: %d/%d errors fixed, final build %s" % (port, summary["errors_fixed"], summary["errors_met"], verdict))
+    STATED[port] = (summary["errors_fixed"], summary["errors_met"], verdict)
+    with capsys.disabled():
+        print("\n%s: %d of %d errors fixed (%s), final build %s" % (
+            port, summary["errors_fixed"], summary["errors_met"], ", ".join("%s %d" % i for i in sorted(summary["fixed_by_proposer"].items())) or "-",
+            verdict))
     accepted = [c for error in report["errors"] for c in error["candidates"] if c["outcome"] == "accepted"]
     rebuilt_candidates = [c for error in report["errors"] for c in error["candidates"] if c.get("rebuild")]
     assert summary["errors_met"] >= 1 and summary["builds"] == 1 + len(rebuilt_candidates)
     assert summary["errors_fixed"] == len(accepted)
-    if port == "tinyprocport":
-        assert accepted, "the loop fixes some of tinyproc's errors from the other ports' records"
+    if port in ("tinyprocport", "ringbufport", "pathutilport"):
+        assert accepted, "the loop fixes some of %s's errors from the other ports' records" % port
     # Every candidate tried has an outcome and a reason; a rejected one was rebuilt or refused before.
     for error in report["errors"]:
         for candidate in error["candidates"]:
@@ -106,6 +116,14 @@ def test_autoport_keeps_only_what_the_rebuild_proves(tmp_path, curated, port):
     negatives = [json.loads(line) for line in (Path(result["records_file"]).parent / "negatives.jsonl").read_text().splitlines()]
     assert len(negatives) == sum(len(e["candidates"]) for e in report["errors"]) - len(accepted)
     assert all(n["reason"] and n["outcome"] != "accepted" for n in negatives)
+
+
+def test_the_proof_states_every_port():
+    """Runs after the six ports: the statement covers them all (and fails if one is missing)."""
+    assert sorted(STATED) == sorted(AUTOPORTED), "ports auto-ported: %s" % sorted(STATED)
+    fixed, met = sum(v[0] for v in STATED.values()), sum(v[1] for v in STATED.values())
+    print("all six: %d of %d errors fixed, final build passes for %d" % (fixed, met, sum(v[2] == "passes" for v in STATED.values())))
+    assert met > 0 and fixed > 0
 
 
 def test_second_run_gives_the_same_patches_and_check_mode_writes_nothing(tmp_path, curated):
@@ -247,3 +265,40 @@ def test_a_value_learned_for_another_name_is_not_proposed_as_a_fix():
                      files={"src/b.c": "#include <math.h>\ndouble t = M_PI;\n"}, token="M_PI")
     candidates, _problems = proposers.propose(same_name, 4)
     assert candidates and not any(c.get("invented") for c in candidates)
+
+
+def _tree_bytes(root: Path) -> dict:
+    return {str(p.relative_to(root)): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file() and ".git" not in p.relative_to(root).parts}
+
+
+def test_the_loop_refuses_unsafe_candidates_before_any_build_and_reverts_a_rejected_one_exactly(tmp_path):
+    """The gate in the loop itself, on a real build of tinyproc, with diffs as an untrusted model could answer
+    them: a deleted file, a path outside the tree (and into .git), too many lines are refused with the reason,
+    never applied and never built; a candidate that applies but does not fix is rebuilt, rejected and its file
+    gets its bytes back."""
+    opts = autoport_output.check_options(dict(_options(tmp_path, _bare_port(tmp_path, "tinyprocport"), tmp_path / "none.jsonl"),
+                                              records=[], max_changed_lines=40))
+    loop = autoport_loop.Loop(opts, [])
+    assert loop.session.start() == []
+    loop.result = loop._build("start")
+    target = loop.result["roots"][0]
+    source = Path(loop.source_dir)
+    run_c = (source / "src" / "run.c").read_text()
+    deleted = "diff --git a/src/run.c b/src/run.c\ndeleted file mode 100644\n--- a/src/run.c\n+++ /dev/null\n@@ -1,%d +0,0 @@\n%s" % (
+        len(run_c.splitlines()), "".join("-" + line + "\n" for line in run_c.splitlines()))
+    unsafe = {
+        "deletes src/run.c": deleted,
+        "escapes the source tree": "--- a/../outside.c\n+++ b/../outside.c\n@@ -0,0 +1 @@\n+int y;\n",
+        "outside the source tree": "--- a/.git/config\n+++ b/.git/config\n@@ -0,0 +1 @@\n+[core]\n",
+        "changes 50 lines (limit 40)": fix_transfer.unified_diff("src/run.c", run_c, run_c + "int pad;\n" * 50),
+    }
+    before, builds = _tree_bytes(source), loop.builds
+    for number, (reason, diff) in enumerate(sorted(unsafe.items()), 1):
+        entry = loop.attempt(target, {"proposer": "model", "origin": "model:untrusted", "diff": diff}, number)
+        assert entry["outcome"] == "refused" and reason in entry["reason"], (reason, entry["reason"])
+        assert "rebuild" not in entry
+    assert loop.builds == builds and _tree_bytes(source) == before and not (tmp_path / "outside.c").exists()
+    harmless = fix_transfer.unified_diff("src/run.c", run_c, "/* not a fix */\n" + run_c)
+    entry = loop.attempt(target, {"proposer": "model", "origin": "model:untrusted", "diff": harmless}, 9)
+    assert entry["outcome"] == "rejected" and entry["reason"] == "error unchanged" and entry["rebuild"]["status"] != "ok"
+    assert loop.builds == builds + 1 and _tree_bytes(source) == before

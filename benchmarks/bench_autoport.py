@@ -189,6 +189,7 @@ def _arguments():
     parser.add_argument("--prompt-format", default="ilab", choices=["chat", "ilab"])
     parser.add_argument("--python", default=_first(str(ILAB / "*" / "venv" / "bin" / "python")), help="an interpreter with llama_cpp")
     parser.add_argument("--threads", type=int, default=max(1, (os.cpu_count() or 2) // 2))
+    parser.add_argument("--max-tokens", type=int, default=512, help="longest model answer")
     parser.add_argument("--server-port", type=int, default=8021)
     return parser.parse_args()
 
@@ -200,12 +201,13 @@ def main() -> int:
     work = Path(args.keep or tempfile.mkdtemp(prefix="bench-autoport-"))
     work.mkdir(parents=True, exist_ok=True)
     url, pid = os.environ.get("AUTOPORT_BENCH_MODEL_URL") or None, None
-    endpoint = {"url": url, "model": os.environ.get("AUTOPORT_BENCH_MODEL_NAME") or "default", "prompt_format": args.prompt_format}
+    endpoint = {"url": url, "model": os.environ.get("AUTOPORT_BENCH_MODEL_NAME") or "default", "prompt_format": args.prompt_format,
+                "max_tokens": args.max_tokens}
     try:
         if not url and not args.no_model and args.model and args.python and os.path.exists(args.model):
             url, pid = serve(args.model, args.python, work, args.server_port, args.threads)
             endpoint.update(url=url, model="tuned")
-            print("model: %s served at %s, prompt format %s" % (args.model, url, args.prompt_format))
+            print("model: %s served at %s, prompt format %s, at most %d tokens, %d threads" % (args.model, url, args.prompt_format, args.max_tokens, args.threads))
         elif url and not args.no_model:
             print("model: %s at %s, prompt format %s" % (endpoint["model"], url, args.prompt_format))
         with_model = bool(url) and not args.no_model

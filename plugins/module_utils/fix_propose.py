@@ -218,7 +218,7 @@ def model_request(context: dict, examples: list, prompt_format: str = "chat") ->
     if prompt_format not in fix_evaluate.PROMPT_FORMATS:
         raise ProposeError("model_prompt_format must be chat or ilab, got %r" % (prompt_format,))
     messages = prompt_messages(context, examples)
-    decoding = {"temperature": 0, "seed": 0, "max_tokens": MAX_TOKENS}
+    decoding = {"temperature": 0, "seed": 0, "max_tokens": int(context.get("max_tokens") or MAX_TOKENS)}
     if prompt_format == "ilab":
         return "/completions", dict(decoding, prompt=fix_evaluate.ilab_prompt(messages), stop=list(fix_evaluate.ILAB_STOP))
     return "/chat/completions", dict(decoding, messages=messages)
@@ -265,7 +265,7 @@ def propose_model(context: dict, examples: list, endpoint: dict, limit: int) -> 
     """The model's candidate for the error; [] when no endpoint URL is configured."""
     if not endpoint or not endpoint.get("url") or limit <= 0:
         return []
-    path, body = model_request(context, examples, endpoint.get("prompt_format") or "chat")
+    path, body = model_request(dict(context, max_tokens=endpoint.get("max_tokens")), examples, endpoint.get("prompt_format") or "chat")
     return answer_candidates(ask_model(endpoint, path, body), context, endpoint.get("model") or "default")[:limit]
 
 

@@ -207,7 +207,8 @@ def main() -> int:
         if not url and not args.no_model and args.model and args.python and os.path.exists(args.model):
             url, pid = serve(args.model, args.python, work, args.server_port, args.threads)
             endpoint.update(url=url, model="tuned")
-            print("model: %s served at %s, prompt format %s, at most %d tokens, %d threads" % (args.model, url, args.prompt_format, args.max_tokens, args.threads))
+            print("model: %s served at %s, prompt format %s, at most %d tokens, %d threads"
+                  % (args.model, url, args.prompt_format, args.max_tokens, args.threads))
         elif url and not args.no_model:
             print("model: %s at %s, prompt format %s" % (endpoint["model"], url, args.prompt_format))
         with_model = bool(url) and not args.no_model

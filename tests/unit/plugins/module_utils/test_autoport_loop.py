@@ -207,7 +207,8 @@ def test_model_is_asked_the_way_it_was_trained():
     assert body["temperature"] == 0 and body["seed"] == 0 and "prompt" not in body
     path, body = fix_propose.model_request(context, [], "ilab")
     assert path == "/completions" and "messages" not in body and body["stop"] == fix_evaluate.ILAB_STOP
-    assert body["prompt"].startswith("<|system|>\n") and body["prompt"].endswith("<|user|>\n%s\n<|assistant|>\n" % body["prompt"].split("<|user|>\n")[-1].split("\n<|assistant|>")[0])
+    messages = fix_propose.prompt_messages(context, [])
+    assert body["prompt"] == "<|system|>\n%s\n<|user|>\n%s\n<|assistant|>\n" % (messages[0]["content"], messages[1]["content"])
     assert "'X' undeclared" in body["prompt"]
     with pytest.raises(fix_propose.ProposeError, match="chat or ilab"):
         fix_propose.model_request(context, [], "alpaca")
@@ -237,7 +238,8 @@ def test_records_about_the_same_name_rank_first_and_proven_fixes_are_reused_firs
     assert [r["id"][0] for r, _s in index.search_tokens(fix_propose._query(context), 2)] == ["a", "b"]
     assert [r["id"][0] for r, _s in fix_propose.ranked_records(context, index, 2)] == ["b", "a"]
     # A fix proven earlier in the run for the same diagnostic is the first candidate, before retrieval.
-    proven = [{"signature": ("implicit-function", "strlcpy"), "diff": "--- a/src/w.c\n+++ b/src/w.c\n@@ -1 +1,2 @@\n #include <string.h>\n+#include \"compat.h\"\n",
+    proven = [{"signature": ("implicit-function", "strlcpy"),
+               "diff": "--- a/src/w.c\n+++ b/src/w.c\n@@ -1 +1,2 @@\n #include <string.h>\n+#include \"compat.h\"\n",
                "file": "src/w.c", "error": "src/w.c:4:1: error: implicit declaration of function 'strlcpy'", "error_number": 1, "proposer": "template"}]
     proposers = fix_propose.Proposers([near, same], ["retrieval"])
     candidates, _problems = proposers.propose(context, 3, proven)

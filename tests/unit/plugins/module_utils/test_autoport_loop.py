@@ -304,3 +304,18 @@ def test_the_loop_refuses_unsafe_candidates_before_any_build_and_reverts_a_rejec
     entry = loop.attempt(target, {"proposer": "model", "origin": "model:untrusted", "diff": harmless}, 9)
     assert entry["outcome"] == "rejected" and entry["reason"] == "error unchanged" and entry["rebuild"]["status"] != "ok"
     assert loop.builds == builds + 1 and _tree_bytes(source) == before
+
+
+def test_records_of_the_port_or_merged_with_one_of_it_are_never_its_examples(tmp_path):
+    """Leave one port out, also after curate merged duplicates: a record another port won whose seen_in
+    names the port being auto-ported is dropped with its reason, like the port's own records."""
+    patch = "--- a/src/a.c\n+++ b/src/a.c\n@@ -1 +1 @@\n-int x;\n+long x;\n"
+    base = {"error": "src/a.c:1:1: error: 'x' undeclared", "patch": patch, "hunk": 1, "patch_file": "patches/src/a.c.patch"}
+    lines = [dict(base, id="1" * 32, port="tinyprocport"),
+             dict(base, id="2" * 32, port="ringbufport", seen_in=[{"port": "ringbufport"}, {"port": "tinyprocport"}]),
+             dict(base, id="3" * 32, port="ringbufport", seen_in=[{"port": "pathutilport"}])]
+    path = tmp_path / "dataset.jsonl"
+    path.write_text("".join(json.dumps(line) + "\n" for line in lines))
+    kept, dropped = autoport_loop.load_records([str(path)], "tinyprocport")
+    assert [record["id"][0] for record in kept] == ["3"]
+    assert [reason for _where, reason in dropped] == ["record of the port itself", "record also seen in the port itself"]

@@ -6,7 +6,8 @@
 1. The port's source is prepared and built by patch_replay's BuildSession (the
    harvest's source preparation and ``posix``/``zopen`` build profiles, reused).
 2. The first root diagnostic (follow-ups skipped) not yet given up is the target.
-3. The proposers (fix_propose) give candidate diffs. Each is checked for safety
+3. The proposers (fix_propose) give candidate diffs: a fix proven earlier in the run
+   for the same diagnostic first, then retrieval and templates, then the model. Each is checked for safety
    (inside the source tree, no deleted/renamed/binary files, at most
    ``max_changed_lines``), then ``git apply --check``, applied, and the port rebuilt
    incrementally. It is accepted only when the target diagnostic is gone and no
@@ -52,7 +53,8 @@ class AutoportError(Exception):
 
 def load_records(paths: list, port: str) -> tuple:
     """(records usable as examples, [(source, reason)] for every line or record left out).
-    Records of the port itself are left out: it is never its own teacher."""
+    Records of the port itself are left out, and so are records curate merged with one of its
+    (``seen_in`` names it): the port is never its own teacher (leave one port out)."""
     kept, dropped = [], []
     for path in paths or []:
         try:
@@ -68,6 +70,8 @@ def load_records(paths: list, port: str) -> tuple:
                 dropped.append((where, "no error or no patch"))
             elif record.get("port") == port:
                 dropped.append((where, "record of the port itself"))
+            elif any(isinstance(seen, dict) and seen.get("port") == port for seen in record.get("seen_in") or []):
+                dropped.append((where, "record also seen in the port itself"))
             else:
                 kept.append(record)
     kept.sort(key=lambda record: (str(record.get("port")), str(record.get("patch_file")), int(record.get("hunk") or 0), str(record.get("id"))))
@@ -133,6 +137,8 @@ class Loop(object):
         self.say = progress or (lambda message: None)
         self.errors = []
         self.accepted = []
+        # Fixes the rebuild proved in this run, for reuse on the same diagnostic (fix_propose.propose_reuse).
+        self.proven = []
         self.builds = 0
         self.started = None
         self.baseline = {}
@@ -175,12 +181,14 @@ class Loop(object):
             text = self._text(path) if path not in files else None
             if text is not None:
                 files[path] = text
-        excerpt = ""
+        excerpt, start = "", 0
         if rel and rel in files:
             lines = files[rel].split("\n")
             line = int(diag.get("line") or 1)
-            excerpt = "\n".join(lines[max(0, line - 9):line + 8])
-        return {"diag": diag, "file": rel, "files": files, "excerpt": excerpt, "token": fix_transfer.key_token(diag.get("message") or "")}
+            start = max(0, line - 9)
+            excerpt = "\n".join(lines[start:line + 8])
+        return {"diag": diag, "file": rel, "files": files, "excerpt": excerpt, "excerpt_start": start, "port": self.options.get("port"),
+                "toolchain": getattr(self.session, "toolchain", None), "token": fix_transfer.key_token(diag.get("message") or "")}
 
     # -- builds --------------------------------------------------------------------
 
@@ -301,11 +309,29 @@ class Loop(object):
     def _error(self, target: dict, given_up: set, number: int) -> int:
         self.say("error %d: %s" % (len(self.errors) + 1, target.get("message")))
         context = self.context(target)
-        candidates, problems = self.proposers.propose(context, self.options["max_candidates"])
+        limit = self.options["max_candidates"]
+        asks_model = "model" in self.proposers.enabled
+        # The model is asked last, and only when the cheap candidates did not fix the error.
+        candidates, problems = self.proposers.propose(context, limit - 1 if asks_model and limit > 1 else limit, self.proven, model=False)
         entry = {"error": self.session.relative(target.get("message") or ""), "category": target.get("category"), "phase": target.get("phase"),
                  "file": context["file"], "line": target.get("line"), "key": target["key"], "token": context["token"],
                  "proposer_problems": problems, "candidates": [], "fixed": False}
         self.errors.append(entry)
+        number = self._try_all(target, entry, candidates, number)
+        if not entry["fixed"] and asks_model and len(entry["candidates"]) < limit and not self._out_of_time():
+            tried = set(candidate["diff"] for candidate in entry["candidates"])
+            more = [c for c in self.proposers.model_candidates(context, problems) if c["diff"] not in tried]
+            number = self._try_all(target, entry, more[:limit - len(entry["candidates"])], number)
+        if entry["fixed"]:
+            fix = entry["candidates"][-1]
+            self.proven.append({"signature": fix_propose.signature(target, context["token"]), "diff": fix["diff"], "file": context["file"],
+                                "error": target.get("message") or "", "error_number": len(self.errors), "proposer": fix["proposer"]})
+        else:
+            given_up.add(target["key"])
+        return number
+
+    def _try_all(self, target: dict, entry: dict, candidates: list, number: int) -> int:
+        """Try candidates in order until one is accepted (or time is up); each goes into the entry."""
         for candidate in candidates:
             if self._out_of_time():
                 break
@@ -317,8 +343,6 @@ class Loop(object):
                 entry["fixed_by"] = tried["proposer"]
                 self.accepted.append({"error": entry, "candidate": tried, "build": self.builds})
                 break
-        if not entry["fixed"]:
-            given_up.add(target["key"])
         return number
 
     def final_texts(self) -> dict:

@@ -183,7 +183,8 @@ def write_outputs(opts: dict, loop: autoport_loop.Loop, outcome: dict, seconds: 
                 changed_files.append(path)
     return {"changed": bool(changed_files), "changed_files": changed_files, "report": report, "summary_line": summary_line(report),
             "records_file": os.path.join(out, "records.jsonl"), "patch_dir": os.path.join(out, "patches"), "patches": sorted(patches),
-            "port_patch_dir": folder if opts.get("write_patches") else None}
+            "port_patch_dir": folder if opts.get("write_patches") else None,
+            "patch_folder": os.path.relpath(folder, opts["port_dir"]).replace(os.sep, "/")}
 
 
 def run(options: dict, check_mode: bool = False, progress=None) -> dict:

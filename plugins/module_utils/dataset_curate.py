@@ -334,11 +334,16 @@ def near_duplicate_key(record: dict) -> str:
     return hashlib.sha256(material.encode("utf-8")).hexdigest()
 
 
+# Which of a group of duplicates wins, by provenance (lower wins): a harvest build showed the error;
+# an auto-port fix was proven by a rebuild (build-verified); a static record is the patch alone.
+PROVENANCE_RANK = {"build": 0, "autoport": 1, "static": 2}
+
+
 def _priority(record: dict) -> tuple:
-    # Lower sorts first and wins: build evidence over static, then a known error code,
-    # then a stable order so the winner never depends on input order.
+    # Lower sorts first and wins: build evidence, then build-verified auto-port fixes, over
+    # static; then a known error code, then a stable order so the winner never depends on input order.
     return (
-        record.get("provenance") != "build",
+        PROVENANCE_RANK.get(record.get("provenance"), len(PROVENANCE_RANK)),
         not (record.get("error") or "").strip(),
         not record.get("error_code"),
         record.get("port", ""),

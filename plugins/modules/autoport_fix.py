@@ -73,6 +73,15 @@ options:
   model_api_key:
     description: Bearer key of the endpoint, never logged.
     type: str
+  model_prompt_format:
+    description:
+      - How the model is asked, the way it was trained. C(chat) sends the training messages to
+        C(/chat/completions) (the server applies the model's chat template); C(ilab) sends the text
+        format C(ilab model train) taught the student (C(<|system|>), C(<|user|>), C(<|assistant|>)) to
+        C(/completions).
+    type: str
+    choices: [chat, ilab]
+    default: chat
   max_errors:
     description: At most this many errors are worked on.
     type: int
@@ -105,6 +114,12 @@ options:
     description: Seconds one build may take.
     type: int
     default: 3600
+  build_env:
+    description:
+      - Variables added to every build's environment (for example the compiler flags a zopen
+        dependency sets); never logged, and credential-named values are removed from build logs.
+    type: dict
+    default: {}
 seealso:
   - module: autoport.zos.patch_replay
     description: The build code it reuses (the posix and zopen profiles), and the harvest that made the records it learns from.
@@ -144,6 +159,13 @@ patch_dir:
   description: Folder of the written patches.
   returned: success
   type: str
+patch_folder:
+  description:
+    - The port's patch folder, relative to the port repository (C(patches) or the buildenv's
+      C(stable-patches)...), where zopen reads the patches and where I(write_patches=true) puts them.
+  returned: success
+  type: str
+  sample: stable-patches
 records_file:
   description: The records of the accepted fixes (C(provenance=autoport)).
   returned: success
@@ -174,6 +196,7 @@ def run_module():
             model_url=dict(type="str"),
             model_name=dict(type="str", default="default"),
             model_api_key=dict(type="str", no_log=True),
+            model_prompt_format=dict(type="str", choices=["chat", "ilab"], default="chat"),
             max_errors=dict(type="int", default=20),
             max_candidates=dict(type="int", default=6),
             max_seconds=dict(type="int", default=1800),
@@ -182,11 +205,14 @@ def run_module():
             profile=dict(type="str", choices=["posix", "zopen"], default="posix"),
             mirror_dir=dict(type="path"),
             build_timeout=dict(type="int", default=3600),
+            build_env=dict(type="dict", default={}, no_log=True),
         ),
         supports_check_mode=True,
     )
     params = dict(module.params)
-    params["endpoint"] = {"url": params.pop("model_url"), "model": params.pop("model_name"), "api_key": params.pop("model_api_key")}
+    params["env"] = params.pop("build_env") or {}
+    params["endpoint"] = {"url": params.pop("model_url"), "model": params.pop("model_name"), "api_key": params.pop("model_api_key"),
+                          "prompt_format": params.pop("model_prompt_format")}
     try:
         result = run(params, check_mode=module.check_mode)
     except (AutoportError, OutputError, OSError) as exc:

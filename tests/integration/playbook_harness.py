@@ -137,3 +137,41 @@ def assert_idempotent(first: RunResult, second: RunResult, check: RunResult) -> 
 
 def load_json_lines(path: Path) -> list[dict[str, Any]]:
     return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+
+
+def zos_task_actions(run: RunResult) -> set[str]:
+    """The ibm.ibm_zos_core actions (the stand-in's, in tests) that ran and returned ok."""
+    return {
+        e["event_data"].get("task_action")
+        for e in run.events
+        if e.get("event") == "runner_on_ok" and str(e.get("event_data", {}).get("task_action", "")).startswith("ibm.ibm_zos_core.")
+    }
+
+
+def assert_zos_tasks_ran(run: RunResult, actions: set[str]) -> None:
+    """Every named ibm.ibm_zos_core action ran (not skipped), and zos_fetch was never asked for
+    binary together with encoding (on z/OS that combination deletes the source)."""
+    ran = zos_task_actions(run)
+    assert actions <= ran, "z/OS tasks that did not run: %s (ran: %s)" % (sorted(actions - ran), sorted(ran))
+    for event in run.events:
+        data = event.get("event_data", {})
+        if data.get("task_action") == "ibm.ibm_zos_core.zos_fetch" and event.get("event") == "runner_on_ok":
+            args = data.get("res", {}).get("invocation", {}).get("module_args", {})
+            assert not (args.get("binary") and args.get("encoding")), args
+
+
+def zopen_config(shared_dir: Path, tmp_path: Path) -> Path:
+    """A host's zopen-config as `zopen init` writes it, reduced to what matters here: it puts a
+    `zopen` on PATH, the real zopen build run by ../shared/tools/zopen-linux (skips without it)."""
+    import subprocess
+
+    import pytest
+
+    tool = shared_dir / "tools" / "zopen-linux"
+    if not tool.is_file():
+        pytest.skip("../shared/tools/zopen-linux is absent")
+    zopen = subprocess.run([str(tool), "--setup", str(tmp_path / "zopen-linux")], capture_output=True, text=True, check=True).stdout.split()[-1]
+    config = tmp_path / "rootfs" / "etc" / "zopen-config"
+    config.parent.mkdir(parents=True)
+    config.write_text('# zopen-config (test)\nexport PATH="%s:$PATH"\nexport ZOPEN_TEST_CONFIG_SOURCED=yes\n' % Path(zopen).parent)
+    return config

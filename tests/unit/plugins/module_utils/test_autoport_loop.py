@@ -1,10 +1,12 @@
 """The auto-port loop on real sample ports with their patches removed (gcc, make, git apply).
 
 The examples come from the OTHER sample ports' harvested and curated records (split by
-port: a port never learns from its own patches). The test states per port how many
-errors the loop fixed and whether the final build passes, and proves that nothing the
-rebuild rejected is kept: the written patches equal the accepted candidates applied in
-order, and an independent rebuild with only those patches shows none of the fixed errors.
+port: a port never learns from its own patches, which the test checks). The proof test
+auto-ports all six sample ports and states per port how many errors the loop fixed and
+whether the final build passes, and proves that nothing the rebuild rejected is kept:
+the written patches equal the accepted candidates applied in order, and an independent
+rebuild with only those patches shows none of the fixed errors. This file takes about
+40 s on the project's 2-core machine.
 """
 
 from __future__ import annotations
@@ -26,8 +28,10 @@ from ansible_collections.autoport.zos.plugins.module_utils.record import read_re
 
 REPO = Path(__file__).resolve().parents[4]
 SAMPLES = REPO / "samples"
-PORTS = ("tinyprocport", "inicfgport", "strkitport", "ringbufport", "pathutilport")
-AUTOPORTED = ("tinyprocport", "inicfgport")
+PORTS = ("tinyprocport", "inicfgport", "strkitport", "ringbufport", "pathutilport", "lnfindport")
+AUTOPORTED = PORTS
+# "port: fixed/met, final build passes|fails" of every port the proof test auto-ported.
+STATED = {}
 
 
 @pytest.fixture(scope="module")
@@ -71,21 +75,27 @@ def _tree_after(tmp_path: Path, name: str, diffs: list) -> dict:
 
 
 @pytest.mark.parametrize("port", AUTOPORTED)
-def test_autoport_keeps_only_what_the_rebuild_proves(tmp_path, curated, port):
+def test_autoport_keeps_only_what_the_rebuild_proves(tmp_path, curated, port, capsys):
     records = [record for _number, record in read_records(str(curated[port]))]
-    assert records and all(record["port"] != port for record in records)
+    # Leave one port out: no example is of the port, nor merged with one of it.
+    assert records and all(record["port"] != port and port not in [seen.get("port") for seen in record.get("seen_in") or []] for record in records)
+    assert not [reason for _where, reason in autoport_loop.load_records([str(curated[port])], port)[1] if "port itself" in reason]
     port_dir = _bare_port(tmp_path, port)
     result = autoport_output.run(_options(tmp_path, port_dir, curated[port], write_patches=True))
     report = result["report"]
     summary = report["summary"]
     verdict = "passes" if summary["final_build_passes"] else "fails"
-    print("%s: %d/%d errors fixed, final build %s" % (port, summary["errors_fixed"], summary["errors_met"], verdict))
+    STATED[port] = (summary["errors_fixed"], summary["errors_met"], verdict)
+    with capsys.disabled():
+        print("\n%s: %d of %d errors fixed (%s), final build %s" % (
+            port, summary["errors_fixed"], summary["errors_met"], ", ".join("%s %d" % i for i in sorted(summary["fixed_by_proposer"].items())) or "-",
+            verdict))
     accepted = [c for error in report["errors"] for c in error["candidates"] if c["outcome"] == "accepted"]
     rebuilt_candidates = [c for error in report["errors"] for c in error["candidates"] if c.get("rebuild")]
     assert summary["errors_met"] >= 1 and summary["builds"] == 1 + len(rebuilt_candidates)
     assert summary["errors_fixed"] == len(accepted)
-    if port == "tinyprocport":
-        assert accepted, "the loop fixes some of tinyproc's errors from the other ports' records"
+    if port in ("tinyprocport", "ringbufport", "pathutilport"):
+        assert accepted, "the loop fixes some of %s's errors from the other ports' records" % port
     # Every candidate tried has an outcome and a reason; a rejected one was rebuilt or refused before.
     for error in report["errors"]:
         for candidate in error["candidates"]:
@@ -106,6 +116,14 @@ def test_autoport_keeps_only_what_the_rebuild_proves(tmp_path, curated, port):
     negatives = [json.loads(line) for line in (Path(result["records_file"]).parent / "negatives.jsonl").read_text().splitlines()]
     assert len(negatives) == sum(len(e["candidates"]) for e in report["errors"]) - len(accepted)
     assert all(n["reason"] and n["outcome"] != "accepted" for n in negatives)
+
+
+def test_the_proof_states_every_port():
+    """Runs after the six ports: the statement covers them all (and fails if one is missing)."""
+    assert sorted(STATED) == sorted(AUTOPORTED), "ports auto-ported: %s" % sorted(STATED)
+    fixed, met = sum(v[0] for v in STATED.values()), sum(v[1] for v in STATED.values())
+    print("all six: %d of %d errors fixed, final build passes for %d" % (fixed, met, sum(v[2] == "passes" for v in STATED.values())))
+    assert met > 0 and fixed > 0
 
 
 def test_second_run_gives_the_same_patches_and_check_mode_writes_nothing(tmp_path, curated):
@@ -167,11 +185,68 @@ def test_model_prompt_carries_the_error_code_and_examples_but_no_secret():
 
     context = {"diag": {"message": "a.c:2:9: error: 'X' undeclared", "category": "undeclared-identifier", "line": 2}, "file": "a.c",
                "files": {}, "excerpt": 'const char *pw = "x";\npassword = "hunter2secret"\nint y = X;', "token": "X"}
-    example = {"error": "b.c:1: error: 'Y' undeclared", "patch": "--- a/b.c\n+++ b/b.c\n@@ -1 +1 @@\n-Y\n+1\n"}
+    example = {"error": "b.c:1: error: 'Y' undeclared", "error_category": "undeclared-identifier", "file": "b.c", "phase": "build",
+               "wrong_code": "int z = Y;", "correct_code": "int z = 1;", "patch": "--- a/b.c\n+++ b/b.c\n@@ -1 +1 @@\n-int z = Y;\n+int z = 1;\n"}
     messages = fix_propose.prompt_messages(context, [example])
-    user = messages[1]["content"]
-    assert "'X' undeclared" in user and "int y = X;" in user and "'Y' undeclared" in user
-    assert "hunter2secret" not in user
+    # The training shape: system prompt, the example as an earlier user/assistant turn, then the error.
+    assert [m["role"] for m in messages] == ["system", "user", "assistant", "user"]
+    assert "'Y' undeclared" in messages[1]["content"] and "Corrected code:" in messages[2]["content"]
+    user = messages[3]["content"]
+    assert "'X' undeclared" in user and "int y = X;" in user and "How do you fix this build error in a.c" in user
+    assert not any("hunter2secret" in m["content"] for m in messages)
+
+
+def test_model_is_asked_the_way_it_was_trained():
+    """chat: the training messages to /chat/completions; ilab: the ilab text turns to /completions."""
+    from ansible_collections.autoport.zos.plugins.module_utils import fix_evaluate, fix_propose
+
+    context = {"diag": {"message": "a.c:2:9: error: 'X' undeclared", "category": "undeclared-identifier", "line": 2}, "file": "a.c",
+               "files": {"a.c": "int w;\nint y = X;\n"}, "excerpt": "int w;\nint y = X;", "excerpt_start": 0, "token": "X"}
+    path, body = fix_propose.model_request(context, [], "chat")
+    assert path == "/chat/completions" and body["messages"] == fix_propose.prompt_messages(context, [])
+    assert body["temperature"] == 0 and body["seed"] == 0 and "prompt" not in body
+    path, body = fix_propose.model_request(context, [], "ilab")
+    assert path == "/completions" and "messages" not in body and body["stop"] == fix_evaluate.ILAB_STOP
+    messages = fix_propose.prompt_messages(context, [])
+    assert body["prompt"] == "<|system|>\n%s\n<|user|>\n%s\n<|assistant|>\n" % (messages[0]["content"], messages[1]["content"])
+    assert "'X' undeclared" in body["prompt"]
+    with pytest.raises(fix_propose.ProposeError, match="chat or ilab"):
+        fix_propose.model_request(context, [], "alpaca")
+    # An answer in the trained shape ("Corrected code:" and a fenced block) becomes a diff of the file.
+    answer = "The name is not declared on z/OS.\n\nCorrected code:\n```c\nint w;\nint y = 1;\n```\n"
+    made = fix_propose.answer_candidates(answer, context, "tuned")
+    assert len(made) == 1 and made[0]["proposer"] == "model" and "-int y = X;\n+int y = 1;\n" in made[0]["diff"]
+    assert fix_propose.answer_candidates("I like turtles.", context, "tuned") == []
+
+
+def test_records_about_the_same_name_rank_first_and_proven_fixes_are_reused_first():
+    from ansible_collections.autoport.zos.plugins.module_utils import fix_propose
+
+    def record(ident, error, patch, port="p"):
+        return {"id": ident * 32, "port": port, "error": error, "error_category": "implicit-function", "file": "src/x.c",
+                "wrong_code": "", "patch": patch}
+
+    # BM25 alone prefers the record sharing most words; the one about strlcpy must still come first.
+    near = record("a", "src/x.c:3:5: error: implicit declaration of function 'strlcat' [-Wimplicit-function-declaration] copy buffer size",
+                  "--- a/src/x.c\n+++ b/src/x.c\n@@ -1 +1,2 @@\n #include <string.h>\n+size_t strlcat(char *, const char *, size_t);\n")
+    same = record("b", "lib/y.c:9:2: error: implicit declaration of function 'strlcpy'",
+                  "--- a/lib/y.c\n+++ b/lib/y.c\n@@ -1 +1,2 @@\n #include <string.h>\n+size_t strlcpy(char *, const char *, size_t);\n")
+    context = {"diag": {"message": "src/x.c:3:5: error: implicit declaration of function 'strlcpy' [-Wimplicit-function-declaration]",
+                        "category": "implicit-function"}, "file": "src/x.c", "excerpt": "copy buffer size",
+               "files": {"src/x.c": "#include <string.h>\nint f(void) { return 0; }\n"}, "token": "strlcpy"}
+    index = fix_propose.bm25_index([near, same])
+    assert [r["id"][0] for r, _s in index.search_tokens(fix_propose._query(context), 2)] == ["a", "b"]
+    assert [r["id"][0] for r, _s in fix_propose.ranked_records(context, index, 2)] == ["b", "a"]
+    # A fix proven earlier in the run for the same diagnostic is the first candidate, before retrieval.
+    proven = [{"signature": ("implicit-function", "strlcpy"),
+               "diff": "--- a/src/w.c\n+++ b/src/w.c\n@@ -1 +1,2 @@\n #include <string.h>\n+#include \"compat.h\"\n",
+               "file": "src/w.c", "error": "src/w.c:4:1: error: implicit declaration of function 'strlcpy'", "error_number": 1, "proposer": "template"}]
+    proposers = fix_propose.Proposers([near, same], ["retrieval"])
+    candidates, _problems = proposers.propose(context, 3, proven)
+    assert candidates[0]["proposer"] == "reuse" and '+#include "compat.h"' in candidates[0]["diff"]
+    assert candidates[1]["origin"] == "record:" + "b" * 32
+    other = dict(context, diag=dict(context["diag"], message="src/x.c:3:5: error: implicit declaration of function 'memmem'"), token="memmem")
+    assert all(c["proposer"] != "reuse" for c in proposers.propose(other, 3, proven)[0])
 
 
 def test_a_value_learned_for_another_name_is_not_proposed_as_a_fix():
@@ -192,3 +267,55 @@ def test_a_value_learned_for_another_name_is_not_proposed_as_a_fix():
                      files={"src/b.c": "#include <math.h>\ndouble t = M_PI;\n"}, token="M_PI")
     candidates, _problems = proposers.propose(same_name, 4)
     assert candidates and not any(c.get("invented") for c in candidates)
+
+
+def _tree_bytes(root: Path) -> dict:
+    return {str(p.relative_to(root)): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file() and ".git" not in p.relative_to(root).parts}
+
+
+def test_the_loop_refuses_unsafe_candidates_before_any_build_and_reverts_a_rejected_one_exactly(tmp_path):
+    """The gate in the loop itself, on a real build of tinyproc, with diffs as an untrusted model could answer
+    them: a deleted file, a path outside the tree (and into .git), too many lines are refused with the reason,
+    never applied and never built; a candidate that applies but does not fix is rebuilt, rejected and its file
+    gets its bytes back."""
+    opts = autoport_output.check_options(dict(_options(tmp_path, _bare_port(tmp_path, "tinyprocport"), tmp_path / "none.jsonl"),
+                                              records=[], max_changed_lines=40))
+    loop = autoport_loop.Loop(opts, [])
+    assert loop.session.start() == []
+    loop.result = loop._build("start")
+    target = loop.result["roots"][0]
+    source = Path(loop.source_dir)
+    run_c = (source / "src" / "run.c").read_text()
+    deleted = "diff --git a/src/run.c b/src/run.c\ndeleted file mode 100644\n--- a/src/run.c\n+++ /dev/null\n@@ -1,%d +0,0 @@\n%s" % (
+        len(run_c.splitlines()), "".join("-" + line + "\n" for line in run_c.splitlines()))
+    unsafe = {
+        "deletes src/run.c": deleted,
+        "escapes the source tree": "--- a/../outside.c\n+++ b/../outside.c\n@@ -0,0 +1 @@\n+int y;\n",
+        "outside the source tree": "--- a/.git/config\n+++ b/.git/config\n@@ -0,0 +1 @@\n+[core]\n",
+        "changes 50 lines (limit 40)": fix_transfer.unified_diff("src/run.c", run_c, run_c + "int pad;\n" * 50),
+    }
+    before, builds = _tree_bytes(source), loop.builds
+    for number, (reason, diff) in enumerate(sorted(unsafe.items()), 1):
+        entry = loop.attempt(target, {"proposer": "model", "origin": "model:untrusted", "diff": diff}, number)
+        assert entry["outcome"] == "refused" and reason in entry["reason"], (reason, entry["reason"])
+        assert "rebuild" not in entry
+    assert loop.builds == builds and _tree_bytes(source) == before and not (tmp_path / "outside.c").exists()
+    harmless = fix_transfer.unified_diff("src/run.c", run_c, "/* not a fix */\n" + run_c)
+    entry = loop.attempt(target, {"proposer": "model", "origin": "model:untrusted", "diff": harmless}, 9)
+    assert entry["outcome"] == "rejected" and entry["reason"] == "error unchanged" and entry["rebuild"]["status"] != "ok"
+    assert loop.builds == builds + 1 and _tree_bytes(source) == before
+
+
+def test_records_of_the_port_or_merged_with_one_of_it_are_never_its_examples(tmp_path):
+    """Leave one port out, also after curate merged duplicates: a record another port won whose seen_in
+    names the port being auto-ported is dropped with its reason, like the port's own records."""
+    patch = "--- a/src/a.c\n+++ b/src/a.c\n@@ -1 +1 @@\n-int x;\n+long x;\n"
+    base = {"error": "src/a.c:1:1: error: 'x' undeclared", "patch": patch, "hunk": 1, "patch_file": "patches/src/a.c.patch"}
+    lines = [dict(base, id="1" * 32, port="tinyprocport"),
+             dict(base, id="2" * 32, port="ringbufport", seen_in=[{"port": "ringbufport"}, {"port": "tinyprocport"}]),
+             dict(base, id="3" * 32, port="ringbufport", seen_in=[{"port": "pathutilport"}])]
+    path = tmp_path / "dataset.jsonl"
+    path.write_text("".join(json.dumps(line) + "\n" for line in lines))
+    kept, dropped = autoport_loop.load_records([str(path)], "tinyprocport")
+    assert [record["id"][0] for record in kept] == ["3"]
+    assert [reason for _where, reason in dropped] == ["record of the port itself", "record also seen in the port itself"]

@@ -350,3 +350,24 @@ def test_comments_are_stripped_the_way_the_file_type_writes_them():
     h_b = samples._record("other", "b", "x.h", "int f(void);\n", "// ifndef __MVS__\nint f(void);\n// endif\n")
     assert dc.normalised_code(h_b["wrong_code"], h_b["correct_code"], "x.h") == (["int", "f", "(", "void", ")", ";"],) * 2
     assert dc.near_duplicate_key(h_a) != dc.near_duplicate_key(h_b)
+
+
+def test_autoport_records_win_over_static_ones_and_build_records_over_both():
+    """PROVENANCE_RANK: a build record (a harvest build showed the error) wins, then an autoport record
+    (a rebuild proved the fix), then a static one, even when the static one names an error code."""
+    assert dc.PROVENANCE_RANK["build"] < dc.PROVENANCE_RANK["autoport"] < dc.PROVENANCE_RANK["static"]
+    before = "static int check(const char *x, const char *y)\n{\n    return strcasecmp(x, y);\n}\n"
+    after = "#include <strings.h>\n\nstatic int check(const char *x, const char *y)\n{\n    return strcasecmp(x, y);\n}\n"
+    # The static record sorts first by port and carries an error code: only the provenance rank puts it last.
+    static = samples._record("implicit-function", "aport", "src/u.c", before, after, provenance="static",
+                             error="CCN3296 src/u.c:3: #include file strings.h not found.", error_code="CCN3296")
+    autoport = samples._record("implicit-function", "mport", "src/u.c", before, after, provenance="autoport",
+                               error="src/u.c:3:12: error: implicit declaration of function 'strcasecmp'")
+    build = samples._record("implicit-function", "zport", "src/u.c", before, after,
+                            error="src/u.c:3:12: error: implicit declaration of function 'strcasecmp'")
+    assert static.get("error_code") == "CCN3296" and not autoport.get("error_code")
+    kept, merged = dc.deduplicate([static, autoport])
+    assert merged["near"] == 1 and kept[0]["provenance"] == "autoport" and kept[0]["port"] == "mport"
+    assert {entry["port"] for entry in kept[0]["seen_in"]} == {"aport", "mport"}
+    kept, _merged = dc.deduplicate([static, autoport, build])
+    assert len(kept) == 1 and kept[0]["provenance"] == "build"

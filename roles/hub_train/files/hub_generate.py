@@ -30,6 +30,10 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 import hub_sdg  # noqa: E402
 
+# A question or a verdict is short: capping them keeps a CPU teacher from rambling.
+QUESTION_TOKENS = 64
+VERDICT_TOKENS = 24
+
 
 def read_leaves(taxonomy: str) -> dict:
     import yaml
@@ -83,7 +87,8 @@ class Teacher:
             max_tokens=max_tokens, temperature=temperature, seed=seed,
         )
 
-    def ask(self, prompts: list) -> list:
+    def ask(self, prompts: list, max_tokens: int = 0) -> list:
+        """The teacher's answers, in order; max_tokens caps short replies (questions, verdicts)."""
         import pandas as pd
 
         if not prompts:
@@ -91,7 +96,8 @@ class Teacher:
         frame = pd.DataFrame({"messages": [[{"role": "user", "content": prompt}] for prompt in prompts]})
         self.calls += len(prompts)
         answers = []
-        for value in self.block.generate(frame)["response"].tolist():
+        extra = {"max_tokens": max_tokens} if max_tokens else {}
+        for value in self.block.generate(frame, **extra)["response"].tolist():
             while isinstance(value, list):
                 value = value[0] if value else ""
             if isinstance(value, dict):
@@ -101,7 +107,7 @@ class Teacher:
 
 
 def skills_samples(teacher: Teacher, seeds: list) -> list:
-    questions = teacher.ask([hub_sdg.SKILL_QUESTION_PROMPT.format(**seed) for seed in seeds])
+    questions = teacher.ask([hub_sdg.SKILL_QUESTION_PROMPT.format(**seed) for seed in seeds], QUESTION_TOKENS)
     answers = teacher.ask([hub_sdg.ANSWER_PROMPT.format(question=question) for question in questions])
     return [{"kind": "skills", "flow": "skills", "seed": seed["question"], "question": q, "answer": a}
             for seed, q, a in zip(seeds, questions, answers)]
@@ -121,7 +127,7 @@ def self_instruct_samples(teacher: Teacher, seeds: list, template: str, count: i
 
 
 def knowledge_samples(teacher: Teacher, chunks: list) -> list:
-    questions = teacher.ask([hub_sdg.KNOWLEDGE_QUESTION_PROMPT.format(passage=c["passage"]) for c in chunks])
+    questions = teacher.ask([hub_sdg.KNOWLEDGE_QUESTION_PROMPT.format(passage=c["passage"]) for c in chunks], QUESTION_TOKENS)
     answers = teacher.ask([hub_sdg.KNOWLEDGE_ANSWER_PROMPT.format(passage=c["passage"], question=q) for c, q in zip(chunks, questions)])
     return [{"kind": "knowledge", "flow": "knowledge", "leaf": c["leaf"], "document": c["document"], "question": q, "answer": a}
             for c, q, a in zip(chunks, questions, answers)]
@@ -142,7 +148,7 @@ def run(args) -> dict:
     skill_seeds, chunks = [], []
     for path in usable:
         if hub_sdg.leaf_kind(path) == "skills":
-            skill_seeds.extend(hub_sdg.skill_seeds(leaves[path]))
+            skill_seeds.extend(hub_sdg.skill_seeds(leaves[path])[:args.max_seeds or None])
         else:
             chunks.extend(knowledge_chunks(path, leaves[path], args.out, args.chunk_words)[:args.max_chunks])
     with open(args.prompt_file, "r", encoding="utf-8") as handle:
@@ -158,7 +164,8 @@ def run(args) -> dict:
     verdicts = {}
     if args.judge:
         candidates = [i for i, s in enumerate(samples) if not hub_sdg.rule_reject(s, args.filter)]
-        answers = teacher.ask([hub_sdg.JUDGE_PROMPT.format(question=samples[i]["question"], answer=samples[i]["answer"]) for i in candidates])
+        answers = teacher.ask([hub_sdg.JUDGE_PROMPT.format(question=samples[i]["question"], answer=samples[i]["answer"])
+                               for i in candidates], VERDICT_TOKENS)
         verdicts = {i: hub_sdg.judge_verdict(a) for i, a in zip(candidates, answers)}
     timings["judge"] = time.monotonic() - mark
     kept, rejected = hub_sdg.split_samples(samples, verdicts, args.filter)
@@ -188,6 +195,7 @@ def main(argv=None) -> int:
     parser.add_argument("--filter", choices=["code", "turns"], default="code")
     parser.add_argument("--chunk-words", type=int, default=300)
     parser.add_argument("--max-chunks", type=int, default=6)
+    parser.add_argument("--max-seeds", type=int, default=0, help="seed examples used per skills leaf (0: all)")
     parser.add_argument("--max-tokens", type=int, default=256)
     parser.add_argument("--temperature", type=float, default=0.7)
     parser.add_argument("--seed", type=int, default=42)

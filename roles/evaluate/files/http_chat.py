@@ -9,8 +9,10 @@ held back for the first tokens through logit_bias so a small fresh model cannot 
 nothing. Writes a JSON transcript; exits non-zero with a message when the server does not
 answer or the answer is empty.
 
-Usage: http_chat.py --url http://127.0.0.1:PORT/v1 --model ALIAS --out FILE --question TEXT
-                    [--system TEXT] [--max-tokens N] [--timeout S] [--label NAME]
+Usage: http_chat.py --url http://127.0.0.1:PORT/v1 --model ALIAS --out FILE (--question TEXT | --test-file FILE)
+                    [--system TEXT] [--max-tokens N] [--min-tokens N] [--timeout S] [--label NAME]
+
+Used by the roles hub_train and ilab_train for their chat checks (both through the server).
 """
 
 import argparse
@@ -31,12 +33,32 @@ def post(url, body, timeout):
         return json.loads(response.read().decode("utf-8"))
 
 
+def first_question(path):
+    """The first question of a test split: {"user": ...}, {"question": ...} or {"messages": [...]} lines."""
+    with open(path, "r", encoding="utf-8") as handle:
+        for line in handle:
+            try:
+                item = json.loads(line)
+            except ValueError:
+                continue
+            if not isinstance(item, dict):
+                continue
+            question = item.get("user") or item.get("question")
+            if not question:
+                question = next((m.get("content") for m in item.get("messages") or [] if isinstance(m, dict) and m.get("role") == "user"), "")
+            if isinstance(question, str) and question.strip():
+                return question.strip()
+    return ""
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--url", required=True)
     parser.add_argument("--model", required=True)
     parser.add_argument("--out", required=True)
-    parser.add_argument("--question", required=True)
+    source = parser.add_mutually_exclusive_group(required=True)
+    source.add_argument("--question")
+    source.add_argument("--test-file")
     parser.add_argument("--system", default=DEFAULT_SYSTEM)
     parser.add_argument("--max-tokens", type=int, default=128)
     parser.add_argument("--timeout", type=float, default=600.0)
@@ -44,9 +66,13 @@ def main(argv=None):
     parser.add_argument("--min-tokens", type=int, default=8)
     parser.add_argument("--label", default="")
     args = parser.parse_args(argv)
-    question = args.question.strip()
+    try:
+        question = (args.question or "").strip() or first_question(args.test_file or "")
+    except OSError as exc:
+        print("http_chat: cannot read the question: %s" % exc, file=sys.stderr)
+        return 2
     if not question:
-        print("http_chat: empty question", file=sys.stderr)
+        print("http_chat: no question (empty --question, or no user turn in the test file)", file=sys.stderr)
         return 2
     prompt = "<|system|>\n%s\n<|user|>\n%s\n<|assistant|>\n" % (args.system, question)
     body = {"model": args.model, "prompt": prompt, "max_tokens": args.max_tokens, "temperature": 0.0,

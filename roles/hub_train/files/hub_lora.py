@@ -79,7 +79,7 @@ def train(args) -> dict:
         tokenizer.pad_token = tokenizer.eos_token
     rows = dataset(tokenizer, examples, args.max_seq_len)
     device = device_of(args.device)
-    model = AutoModelForCausalLM.from_pretrained(args.student, torch_dtype=torch.float32)
+    model = AutoModelForCausalLM.from_pretrained(args.student, dtype=torch.float32)
     config = LoraConfig(r=args.lora_r, lora_alpha=args.lora_alpha, lora_dropout=args.lora_dropout,
                         target_modules="all-linear", task_type="CAUSAL_LM")
     model = get_peft_model(model, config)
@@ -87,7 +87,7 @@ def train(args) -> dict:
     training = TrainingArguments(
         output_dir=os.path.join(args.out, "..", "checkpoints"), num_train_epochs=args.epochs,
         per_device_train_batch_size=args.batch_size, gradient_accumulation_steps=args.grad_accum,
-        learning_rate=args.learning_rate, lr_scheduler_type=args.scheduler, warmup_ratio=0.03,
+        learning_rate=args.learning_rate, lr_scheduler_type=args.scheduler, warmup_steps=0,
         group_by_length=args.group_by_length, logging_steps=1, save_strategy="no", report_to=[],
         seed=args.seed, use_cpu=device == "cpu", dataloader_num_workers=0, remove_unused_columns=False,
         disable_tqdm=False,

@@ -7,7 +7,8 @@
 Runs the demo's stages harvest, mine, curate and taxonomy once (inventory/local, a fresh output
 folder), then playbooks/train.yml with autoport_train_backend=ilab and with =hub on that same
 taxonomy and curated split, each in a fresh work area (the venvs and models stay cached), then
-playbooks/evaluate.yml once per tuned model on the same test split (systems base and tuned).
+playbooks/evaluate.yml once on the same test split with the systems base, tuned (the ilab model)
+and tuned_hub (the hub model).
 
 Printed per backend: wall seconds of the whole train.yml and per stage (environment and
 checks = the rest, generate, train, convert, chat), samples generated/kept/rejected, peak
@@ -95,11 +96,12 @@ def train(backend: str, base: str, output: str) -> dict:
             "generated": samples.get("generated"), "kept": samples.get("kept"), "rejected": samples.get("rejected")}
 
 
-def evaluate(backend: str, model: str, base: str, output: str) -> dict:
-    folder = os.path.join(base, "evaluate-" + backend)
-    extravars = {"autoport_output_dir": output, "evaluate_systems": ["base", "tuned"], "evaluate_tuned_model": model,
-                 "evaluate_output_dir": folder, "evaluate_workdir": os.path.join(base, "evaluate-work-" + backend)}
-    seconds = playbook("evaluate.yml", extravars, os.path.join(base, "evaluate-%s.log" % backend))
+def evaluate(ilab_model: str, hub_model: str, base: str, output: str) -> dict:
+    """One evaluation, same items and decoding: base, tuned (ilab) and tuned_hub (hub)."""
+    folder = os.path.join(base, "evaluate")
+    extravars = {"autoport_output_dir": output, "evaluate_systems": ["base", "tuned", "tuned_hub"], "evaluate_tuned_model": ilab_model,
+                 "evaluate_tuned_hub_model": hub_model, "evaluate_output_dir": folder, "evaluate_workdir": os.path.join(base, "evaluate-work")}
+    seconds = playbook("evaluate.yml", extravars, os.path.join(base, "evaluate.log"))
     with open(os.path.join(folder, "summary.json"), "r", encoding="utf-8") as handle:
         summary = json.load(handle)
     return {"seconds": seconds, "items": summary.get("items"), "overall": summary.get("overall", {})}
@@ -117,21 +119,24 @@ def main() -> int:
         playbook("%s.yml" % stage, {"autoport_output_dir": output}, os.path.join(base, "%s.log" % stage))
     print("demo stages harvest..taxonomy: %.0f s (outputs in %s)" % (time.monotonic() - started, base))
     results = {backend: train(backend, base, output) for backend in ("ilab", "hub")}
-    for backend, result in results.items():
-        result["evaluation"] = evaluate(backend, result["model"], base, output)
+    evaluation = evaluate(results["ilab"]["model"], results["hub"]["model"], base, output)
+    for backend, system in (("ilab", "tuned"), ("hub", "tuned_hub")):
+        results[backend]["evaluation"] = {"system": system, "overall": evaluation["overall"]}
     print("\n| backend | train.yml s | %s | generated | kept | rejected | peak MB | base exact | tuned exact | tuned applies |" % " | ".join(
         ("environment and checks", "generate", "train", "convert", "chat")))
     print("|---" * 14 + "|")
     for backend, result in results.items():
         overall = result["evaluation"]["overall"]
-        figures = [overall.get(system, {}).get(metric) for system, metric in (("base", "exact"), ("tuned", "exact"), ("tuned", "applies"))]
+        tuned = result["evaluation"]["system"]
+        figures = [(overall.get(system, {}).get(metric) or {}).get("mean") for system, metric in
+                   (("base", "exact"), (tuned, "exact"), (tuned, "applies"))]
         print("| %s | %.0f | %s | %s | %s | %s | %.0f | %s | %s | %s |" % (
             backend, result["seconds"], " | ".join("%.0f" % result["steps"].get(step, 0.0) for step in
                                                     ("environment and checks", "generate", "train", "convert", "chat")),
             result["generated"], result["kept"], result["rejected"], result["peak_mb"], *figures))
     print("\nhub / ilab wall time of train.yml in this run: %.2fx (goal: below 1.00x, with knowledge)"
           % (results["hub"]["seconds"] / results["ilab"]["seconds"]))
-    print("evaluation items: %s" % {backend: result["evaluation"]["items"] for backend, result in results.items()})
+    print("evaluation: %s items, %.0f s, systems base, tuned (ilab), tuned_hub (hub)" % (evaluation["items"], evaluation["seconds"]))
     with open(os.path.join(base, "bench_train_backends.json"), "w", encoding="utf-8") as handle:
         json.dump(results, handle, indent=1, sort_keys=True)
     return 0

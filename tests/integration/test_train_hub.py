@@ -215,6 +215,33 @@ def test_second_run_changes_nothing(hub: dict[str, Any]) -> None:
     assert second.set_stats["hub_steps_ran"] == []
 
 
+def test_the_evaluation_compares_the_hub_model_on_the_test_split(hub: dict[str, Any]) -> None:
+    """evaluate.yml serves the hub GGUF as the system tuned_hub beside the base model, same items."""
+    base = hub["base"] / "evaluate"
+    base.mkdir()
+    wrong = "#include <sys/epoll.h>\nint x;\n"
+    item = {"id": "a" * 32, "port": "alphaport", "file": "src/a.c", "phase": "build", "toolchain": "clang",
+            "error": "src/a.c:1:10: fatal error: 'sys/epoll.h' file not found", "error_category": "missing-header",
+            "wrong_code": wrong, "correct_code": "#ifndef __MVS__\n" + wrong.splitlines()[0] + "\n#endif\nint x;\n",
+            "patch": "", "provenance": "build"}
+    (base / "test.jsonl").write_text(json.dumps(item) + "\n", encoding="utf-8")
+    (base / "train.jsonl").write_text(json.dumps(dict(item, id="b" * 32, port="trainport")) + "\n", encoding="utf-8")
+    extravars = {
+        "evaluate_records": str(base / "test.jsonl"), "evaluate_train_records": str(base / "train.jsonl"),
+        "evaluate_output_dir": str(base / "output"), "evaluate_workdir": str(base / "work"),
+        "evaluate_systems": ["base", "tuned_hub"], "evaluate_tuned_hub_model": str(hub["output"] / "model"),
+        "evaluate_max_tokens": 32, "evaluate_serve_port": free_port(), "evaluate_serve_ctx_size": 1024,
+    }
+    run = run_playbook("evaluate.yml", extravars, private_data_dir=str(base / "run"))
+    assert_ok(run)
+    lines = [json.loads(line) for line in (base / "output" / "predictions.jsonl").read_text(encoding="utf-8").splitlines()]
+    assert [(line["system"], line["file"]) for line in lines] == [("base", "src/a.c"), ("tuned_hub", "src/a.c")]
+    assert all(line["status"] != "error" for line in lines), lines
+    overall = run.set_stats["evaluate_overall"]
+    assert set(overall) == {"base", "tuned_hub"}
+    print("\nevaluation on 1 item: %s" % {system: overall[system]["exact"]["mean"] for system in overall})
+
+
 def run_bad(tmp_path: Path, taxonomy: Path, **extra: Any) -> RunResult:
     extravars = dict(variables(tmp_path, taxonomy, extra.pop("port", free_port())), **extra)
     run = run_playbook("train.yml", extravars, private_data_dir=str(tmp_path / "run"))

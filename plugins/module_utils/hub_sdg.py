@@ -186,15 +186,16 @@ def word_count(text: str) -> int:
 
 
 def chunk_markdown(markdown: str, max_words: int = 300) -> list[str]:
-    """Passages of at most max_words words (a single longer block stays whole), split at headings
-    first and paragraphs second."""
+    """Passages of at most max_words words (a single longer block stays whole, a heading stays with
+    the block under it), split at headings first and paragraphs second."""
     if max_words < 20:
         raise HubDataError("the knowledge chunk size must be at least 20 words (it is %d)" % max_words)
     chunks: list[str] = []
     for section in _sections(markdown):
         current: list[str] = []
         for block in _blocks(section):
-            if current and word_count("\n\n".join(current + [block])) > max_words:
+            heading_only = len(current) == 1 and _HEADING.match(current[0]) is not None
+            if current and not heading_only and word_count("\n\n".join(current + [block])) > max_words:
                 chunks.append("\n\n".join(current))
                 current = []
             current.append(block)

@@ -274,3 +274,12 @@ def test_too_little_memory_fails_before_generation(tmp_path: Path) -> None:
     run = run_bad(tmp_path, demo_taxonomy(tmp_path), hub_train_min_memory_mb=10 ** 9)
     messages = failure_messages(run)
     assert len(messages) == 1 and "memory available" in messages[0] and "hub_train_min_memory_mb" in messages[0]
+
+
+def test_a_teacher_that_does_not_load_fails_before_generation(tmp_path: Path) -> None:
+    teacher = tmp_path / "broken-teacher.gguf"
+    teacher.write_bytes(b"GGUF" + b"\0" * 64)
+    run = run_bad(tmp_path, demo_taxonomy(tmp_path), ilab_models_teacher_path=str(teacher))
+    messages = failure_messages(run)
+    assert len(messages) == 1 and "broken-teacher.gguf" in messages[0], messages
+    assert "Start: sdg_hub generate" not in started_tasks(run)

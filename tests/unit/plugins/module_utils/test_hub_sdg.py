@@ -126,7 +126,7 @@ def test_rule_filters_and_split_keep_every_rejection_with_stage_and_reason() -> 
         ("q5", "rules", "empty turn: no answer"),
         ("q6", "judge", "judge: NO, wrong"),
     ]
-    kept_turns, _ = hub_sdg.split_samples(samples, {}, "turns")
+    kept_turns = hub_sdg.split_samples(samples, {}, "turns")[0]
     assert [s["question"] for s in kept_turns] == ["q1", "q2", "q4", "q6"]
     counts = hub_sdg.summary_counts(kept, rejected)
     assert counts["generated"] == 6 and counts["kept"] == 2

@@ -114,6 +114,8 @@ def test_chat_answer_is_recorded(trained: dict[str, Any]) -> None:
     assert transcript["question"] == QUESTION
     assert transcript["answer"].strip()
     assert transcript["model"].endswith(".gguf")
+    # Item 4 of issue 13: asked through the served model's OpenAI-compatible HTTP API.
+    assert transcript["endpoint"].endswith("/v1/completions")
 
 
 def test_run_report_has_the_numbers(trained: dict[str, Any]) -> None:

@@ -88,7 +88,7 @@ def start(args):
     if os.path.exists(args.pid):
         stop(args.pid)
     if port_in_use(args.host, args.port):
-        sys.exit("port %d on %s is in use by another program: set evaluate_serve_port to a free port" % (args.port, args.host))
+        sys.exit("port %d on %s is in use by another program: set %s to a free port" % (args.port, args.host, args.port_variable))
     os.makedirs(os.path.dirname(os.path.abspath(args.log)), exist_ok=True)
     url = "http://%s:%d/v1" % (args.host, args.port)
     started = time.monotonic()
@@ -126,6 +126,8 @@ def main():
     begin.add_argument("--pid", required=True)
     begin.add_argument("--python", default=sys.executable)
     begin.add_argument("--timeout", type=float, default=300.0)
+    # The variable named in the "port in use" message (the caller's own setting).
+    begin.add_argument("--port-variable", default="evaluate_serve_port")
     end = sub.add_parser("stop")
     end.add_argument("--pid", required=True)
     args = parser.parse_args()

@@ -1,0 +1,149 @@
+# -*- coding: utf-8 -*-
+# Copyright: autoport.zos contributors
+# Apache License 2.0 (see LICENSE)
+"""LoRA instruction tuning with transformers + peft, then merge into a plain Hugging Face folder.
+
+Runs inside the hub virtual environment, next to hub_sdg.py. Trains on the generated samples
+(kept.jsonl) plus the curated train_messages.jsonl / train_alpaca.jsonl, in the student's
+<|system|>/<|user|>/<|assistant|> text format, with the loss on the answer tokens only.
+Defaults are the seed's hyperparameters: r 64, alpha 16, dropout 0.1, cosine schedule,
+group_by_length. Writes the merged model and tokenizer to --out and train_report.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import sys
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+
+import hub_sdg  # noqa: E402
+
+
+def dataset(tokenizer, examples: list, max_len: int) -> list:
+    rows = []
+    for example in examples:
+        prompt_ids = tokenizer(example["prompt"], add_special_tokens=False)["input_ids"]
+        ids = tokenizer(example["text"], add_special_tokens=False)["input_ids"][:max_len]
+        labels = [-100] * min(len(prompt_ids), len(ids)) + ids[len(prompt_ids):]
+        if any(label != -100 for label in labels):
+            rows.append({"input_ids": ids, "attention_mask": [1] * len(ids), "labels": labels[:len(ids)]})
+    return rows
+
+
+def collate(pad_id):
+    import torch
+
+    def pad(batch):
+        width = max(len(row["input_ids"]) for row in batch)
+        out = {"input_ids": [], "attention_mask": [], "labels": []}
+        for row in batch:
+            extra = width - len(row["input_ids"])
+            out["input_ids"].append(row["input_ids"] + [pad_id] * extra)
+            out["attention_mask"].append(row["attention_mask"] + [0] * extra)
+            out["labels"].append(row["labels"] + [-100] * extra)
+        return {key: torch.tensor(value) for key, value in out.items()}
+    return pad
+
+
+def device_of(name: str) -> str:
+    import torch
+
+    if name != "auto":
+        return name
+    if torch.cuda.is_available():
+        return "cuda"
+    if getattr(torch.backends, "mps", None) and torch.backends.mps.is_available():
+        return "mps"
+    return "cpu"
+
+
+def train(args) -> dict:
+    import torch
+    from peft import LoraConfig, get_peft_model
+    from transformers import AutoModelForCausalLM, AutoTokenizer, Trainer, TrainingArguments
+
+    started = time.monotonic()
+    torch.manual_seed(args.seed)
+    examples = hub_sdg.training_texts(
+        hub_sdg.read_jsonl(args.generated), hub_sdg.read_jsonl(args.curated_messages), hub_sdg.read_jsonl(args.curated_alpaca))
+    if not examples:
+        raise hub_sdg.HubDataError("no training example: %s, %s and %s hold no usable record"
+                                   % (args.generated, args.curated_messages, args.curated_alpaca))
+    tokenizer = AutoTokenizer.from_pretrained(args.student)
+    if tokenizer.pad_token_id is None:
+        tokenizer.pad_token = tokenizer.eos_token
+    rows = dataset(tokenizer, examples, args.max_seq_len)
+    device = device_of(args.device)
+    model = AutoModelForCausalLM.from_pretrained(args.student, dtype=torch.float32)
+    config = LoraConfig(r=args.lora_r, lora_alpha=args.lora_alpha, lora_dropout=args.lora_dropout,
+                        target_modules="all-linear", task_type="CAUSAL_LM")
+    model = get_peft_model(model, config)
+    trainable = sum(p.numel() for p in model.parameters() if p.requires_grad)
+    training = TrainingArguments(
+        output_dir=os.path.join(args.out, "..", "checkpoints"), num_train_epochs=args.epochs,
+        per_device_train_batch_size=args.batch_size, gradient_accumulation_steps=args.grad_accum,
+        learning_rate=args.learning_rate, lr_scheduler_type=args.scheduler, warmup_steps=0,
+        group_by_length=args.group_by_length, logging_steps=1, save_strategy="no", report_to=[],
+        seed=args.seed, use_cpu=device == "cpu", dataloader_num_workers=0, remove_unused_columns=False,
+        disable_tqdm=False,
+    )
+    trainer = Trainer(model=model, args=training, train_dataset=rows, data_collator=collate(tokenizer.pad_token_id))
+    result = trainer.train()
+    losses = [entry["loss"] for entry in trainer.state.log_history if "loss" in entry]
+    merged = model.merge_and_unload()
+    merged.save_pretrained(args.out, safe_serialization=True)
+    tokenizer.save_pretrained(args.out)
+    sources = {}
+    for example in examples:
+        sources[example["source"]] = sources.get(example["source"], 0) + 1
+    return {
+        "examples": len(rows), "sources": sources, "steps": result.global_step, "device": device,
+        "trainable_parameters": trainable, "final_loss": float(losses[-1]) if losses else None,
+        "losses": [float(loss) for loss in losses],
+        "hyperparameters": {"r": args.lora_r, "alpha": args.lora_alpha, "dropout": args.lora_dropout,
+                            "scheduler": args.scheduler, "group_by_length": args.group_by_length,
+                            "learning_rate": args.learning_rate, "epochs": args.epochs, "batch_size": args.batch_size},
+        "seconds": round(time.monotonic() - started, 1),
+        "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0, 1),
+    }
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--student", required=True)
+    parser.add_argument("--generated", required=True)
+    parser.add_argument("--curated-messages", default="")
+    parser.add_argument("--curated-alpaca", default="")
+    parser.add_argument("--out", required=True)
+    parser.add_argument("--report", required=True)
+    parser.add_argument("--lora-r", type=int, default=64)
+    parser.add_argument("--lora-alpha", type=int, default=16)
+    parser.add_argument("--lora-dropout", type=float, default=0.1)
+    parser.add_argument("--scheduler", default="cosine")
+    parser.add_argument("--group-by-length", action=argparse.BooleanOptionalAction, default=True)
+    parser.add_argument("--learning-rate", type=float, default=2e-4)
+    parser.add_argument("--epochs", type=float, default=1.0)
+    parser.add_argument("--batch-size", type=int, default=4)
+    parser.add_argument("--grad-accum", type=int, default=1)
+    parser.add_argument("--max-seq-len", type=int, default=512)
+    parser.add_argument("--device", default="auto")
+    parser.add_argument("--seed", type=int, default=42)
+    args = parser.parse_args(argv)
+    try:
+        report = train(args)
+    except hub_sdg.HubDataError as exc:
+        print("hub_lora: %s" % exc, file=sys.stderr)
+        return 2
+    with open(args.report, "w", encoding="utf-8") as handle:
+        json.dump(report, handle, indent=1, sort_keys=True)
+    print(json.dumps({k: report[k] for k in ("examples", "steps", "final_loss", "seconds")}))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

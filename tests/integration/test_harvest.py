@@ -239,6 +239,25 @@ def test_bad_ports_fail_alone_and_lose_nothing(tmp_path: Path) -> None:
     assert set(json.loads(json.dumps(run.set_stats["harvest_ports_failed"]))) >= {"nobuildenvport", "unreachableport", "escapeport", "staleport"}
 
 
+def test_posix_work_dir_under_tilde_is_one_place_when_home_is_not_the_passwd_home(tmp_path: Path) -> None:
+    """copy expands "~" from the passwd entry, modules from $HOME: the role makes it absolute once."""
+    home = tmp_path / "home"
+    home.mkdir()
+    extravars = {
+        "autoport_output_dir": str(tmp_path / "out"),
+        "harvest_remote_dir": "~/autoport-harvest",
+        "harvest_poll_interval": 1,
+        "harvest_ports": [{"name": "tinyprocport", "src": str(REPO / "samples" / "ports" / "tinyprocport")}],
+    }
+    # Ansible's own async_status has the same split; an absolute async dir keeps it out of the test.
+    envvars = {"HOME": str(home), "ANSIBLE_ASYNC_DIR": str(home / ".ansible_async")}
+    run = run_playbook("harvest.yml", extravars, private_data_dir=str(tmp_path / "run"), envvars=envvars)
+    assert_ok(run)
+    assert (home / "autoport-harvest" / "tinyprocport" / "port.tar").is_file()
+    records = load_json_lines(tmp_path / "out" / "harvest" / "tinyprocport" / "records.jsonl")
+    assert any(r["provenance"] == "build" for r in records)
+
+
 def test_zos_work_dir_must_be_absolute(tmp_path: Path) -> None:
     extravars = {"autoport_output_dir": str(tmp_path / "out"), "harvest_remote_dir": "~/autoport-harvest", "harvest_poll_interval": 1}
     run = run_playbook("harvest.yml", extravars, inventory=str(ZOS_INVENTORY), private_data_dir=str(tmp_path / "run"))

@@ -16,7 +16,8 @@ REPO = Path(__file__).resolve().parents[1]
 COLLECTIONS = REPO / ".cache" / "collections"
 LINK = COLLECTIONS / "ansible_collections" / "autoport" / "zos"
 STANDIN_COLLECTIONS = REPO / "tests" / "collections"
-SHARED = REPO.parent / "shared"
+# Resolved: a ../shared that is a link names the same files as the paths the code resolves.
+SHARED = (REPO.parent / "shared").resolve()
 
 
 def _link_collection() -> None:

@@ -11,6 +11,7 @@ import json
 import os
 import shutil
 import sys
+import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -76,7 +77,7 @@ def run_playbook(
     path = Path(playbook)
     if not path.is_absolute():
         path = REPO / "playbooks" / playbook
-    pdd = Path(private_data_dir) if private_data_dir else Path(os.environ.get("AUTOPORT_TEST_RUNS", "/tmp/autoport-test-runs")) / path.stem
+    pdd = Path(private_data_dir) if private_data_dir else Path(os.environ.get("AUTOPORT_TEST_RUNS", os.path.join(tempfile.gettempdir(), "autoport-test-runs-%d" % os.getuid()))) / path.stem
     if pdd.exists():
         shutil.rmtree(pdd)
     pdd.mkdir(parents=True)

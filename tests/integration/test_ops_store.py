@@ -232,3 +232,34 @@ def test_train_stage_trains_on_what_harvest_produced(tmp_path: Path) -> None:
     with tarfile.open(train["output_dir"] / "ilab" / "localhost" / "taxonomy.tar") as archive:
         sent = {name: archive.extractfile(name).read() for name in archive.getnames() if name.endswith("qna.yaml")}
     assert sent and sent == {str(p.relative_to(written)): p.read_bytes() for p in written.rglob("qna.yaml") if "compositional_skills" in p.parts}
+
+
+@pytest.mark.parametrize("kind", ["none", "path"])
+def test_stages_in_one_run_publish_one_summary_each(tmp_path: Path, kind: str) -> None:
+    """site.yml runs every stage in one process: their set_stats add up, the location stays one value."""
+    from playbook_harness import assert_ok, run_playbook
+
+    playbook = tmp_path / "two-stages.yml"
+    playbook.write_text(yaml.safe_dump([{"ansible.builtin.import_playbook": str(REPO / "playbooks" / name)}
+                                        for name in ("harvest.yml", "mine.yml", "curate.yml")]), encoding="utf-8")
+    store = {"type": "path", "path": str(tmp_path / "store")} if kind == "path" else {}
+    (tmp_path / "store").mkdir()
+    extravars = {
+        "autoport_store": store,
+        "autoport_output_dir": str(tmp_path / "output"),
+        "mine_ports": [{"name": port, "src": str(REPO / "samples" / "ports" / port)} for port in SAMPLE_PORTS],
+        "harvest_ports": [{"name": port, "src": str(REPO / "samples" / "ports" / port)} for port in PORTS],
+        "harvest_remote_dir": str(tmp_path / "remote"),
+        "harvest_poll_interval": 1,
+    }
+    run = run_playbook(str(playbook), extravars, private_data_dir=str(tmp_path / "run"))
+    assert_ok(run)
+    runs = run.set_stats["autoport_runs"]
+    assert set(runs) == {"harvest", "mine", "curate"}, runs
+    assert runs["curate"]["inputs"]["mined"] == runs["mine"]["outputs"]["mined"]
+    assert runs["curate"]["inputs"]["harvest"] == runs["harvest"]["outputs"]["harvest"]
+    if kind == "path":
+        assert run.set_stats["autoport_store_location"] == runs["curate"]["store"] == runs["harvest"]["store"]
+        assert run.set_stats["autoport_store_location"].count(str(tmp_path / "store")) == 1
+    else:
+        assert run.set_stats["autoport_store_location"] is None

@@ -27,10 +27,10 @@ def test_ansible_lint_reports_the_wrong_option(tmp_path: Path) -> None:
 
 
 def test_a_real_run_refuses_the_wrong_option(tmp_path: Path) -> None:
-    logs = Path("/tmp/autoport-wrong-option")
-    logs.mkdir(exist_ok=True)
+    logs = tmp_path / "logs"
+    logs.mkdir()
     (logs / "build.log").write_text("ERROR CCN3045 x.c:1 Undeclared identifier y.\n", encoding="utf-8")
-    run = run_playbook(str(BAD), private_data_dir=str(tmp_path / "run"))
+    run = run_playbook(str(BAD), {"wrong_option_dir": str(logs)}, private_data_dir=str(tmp_path / "run"))
     assert run.rc != 0
     failed = run.task_results("Fetch a log with a mistyped option")
     assert failed and "Unsupported parameters" in failed[0].get("msg", "") and "is_bianry" in failed[0]["msg"]

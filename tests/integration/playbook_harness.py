@@ -22,6 +22,8 @@ REPO = Path(__file__).resolve().parents[2]
 COLLECTIONS = REPO / ".cache" / "collections"
 STANDIN = REPO / "tests" / "collections"
 LOCAL_INVENTORY = REPO / "inventory" / "local"
+# Private data dirs of runs that name none; per user, so that two users never share one.
+DEFAULT_RUNS = os.path.join(tempfile.gettempdir(), "autoport-test-runs-%d" % os.getuid())
 
 
 @dataclass
@@ -77,7 +79,7 @@ def run_playbook(
     path = Path(playbook)
     if not path.is_absolute():
         path = REPO / "playbooks" / playbook
-    pdd = Path(private_data_dir) if private_data_dir else Path(os.environ.get("AUTOPORT_TEST_RUNS", os.path.join(tempfile.gettempdir(), "autoport-test-runs-%d" % os.getuid()))) / path.stem
+    pdd = Path(private_data_dir) if private_data_dir else Path(os.environ.get("AUTOPORT_TEST_RUNS", DEFAULT_RUNS)) / path.stem
     if pdd.exists():
         shutil.rmtree(pdd)
     pdd.mkdir(parents=True)

@@ -10,6 +10,7 @@ import re
 from pathlib import Path
 
 import pytest
+from packaging.markers import Marker
 from packaging.requirements import Requirement
 from packaging.specifiers import SpecifierSet
 from packaging.utils import canonicalize_name
@@ -44,18 +45,30 @@ def requirements(name: str) -> list[Requirement]:
     return found
 
 
-def pins(name: str) -> dict[str, Version]:
+def pins(name: str, python: str = "3.11.7") -> dict[str, Version]:
+    """Exact pins that apply on `python` (a pin may carry a python_full_version marker)."""
     pinned = {}
     for raw in (ILAB / name).read_text(encoding="utf-8").splitlines():
         line = raw.strip()
         if not line or line.startswith("#"):
             continue
-        match = re.fullmatch(r"([A-Za-z0-9_.\-]+)==([A-Za-z0-9_.+!\-]+)", line)
+        match = re.fullmatch(r"([A-Za-z0-9_.\-]+)==([A-Za-z0-9_.+!\-]+)(?:; (python_full_version [<>]=? \"[0-9.]+\"))?", line)
         assert match, "%s: %r is not an exact name==version pin" % (name, line)
+        if match.group(3) and not Marker(match.group(3)).evaluate({"python_full_version": python}):
+            continue
         key = canonicalize_name(match.group(1))
-        assert key not in pinned, "%s pins %s twice" % (name, key)
+        assert key not in pinned, "%s pins %s twice for Python %s" % (name, key, python)
         pinned[key] = Version(match.group(2))
     return pinned
+
+
+@pytest.mark.parametrize("variant", VARIANTS)
+@pytest.mark.parametrize("python", ["3.11.2", "3.11.7"])
+def test_each_python_311_gets_one_pin_per_package(variant: str, python: str) -> None:
+    """Debian 12's Python 3.11.2 cannot use soupsieve 3.x (it needs 3.11.5)."""
+    pinned = pins("%s-constraints.txt" % variant, python)
+    assert pinned["soupsieve"] == Version("2.10" if python == "3.11.2" else "4.1.2")
+    assert set(pinned) == set(pins("%s-constraints.txt" % variant))
 
 
 def test_common_set_has_instructlab_and_the_known_bounds() -> None:

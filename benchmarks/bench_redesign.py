@@ -17,7 +17,8 @@ alternate, the same inputs for both:
   curate      dataset_curate.curate on the corpus's mined records, with the report
   qna_render  qna_render.render_taxonomy (skills) on curate's dataset.jsonl
   replay      patch_replay.replay_port of one sample port (--replay-port), real builds;
-              with --replay only (its time is the compiler's, so noisy on a shared host)
+              with --replay only (its time is the compiler's, so noisy on a shared host);
+              build records counted (the baseline's harvest also wrote static ones)
 
 Both versions must give the same counts (records, diagnostics, leaves); a difference
 is an error. Prints new/old per path and exits 1 when a ratio exceeds --max-ratio
@@ -83,9 +84,14 @@ def work(round_dir):
         return [len(result["leaves"]), result["records"]]
     if task == "replay":
         from ansible_collections.autoport.zos.plugins.module_utils.patch_replay import replay_port
+        dest = os.path.join(round_dir, "records.jsonl")
         result = replay_port({"port_dir": spec["port_dir"], "work_dir": os.path.join(round_dir, "work"), "mirror_dir": spec["mirror"],
-                              "dest": os.path.join(round_dir, "records.jsonl")})
-        return [result["records"], [p["outcome"] for p in result["patches"]]]
+                              "dest": dest})
+        # Build records only: since static records come from the mine stage alone, the
+        # baseline's harvest also wrote static ones.
+        with open(dest, encoding="utf-8") as handle:
+            built = sum(1 for line in handle if line.strip() and json.loads(line).get("provenance") == "build")
+        return [built, [p["outcome"] for p in result["patches"]]]
     raise SystemExit("unknown task " + task)
 
 if spec["task"] == "patch_read":

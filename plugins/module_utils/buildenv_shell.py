@@ -46,6 +46,35 @@ class Buildenv(dict):
 # A tiny shell word reader: quotes, escapes and parameter expansion, no execution.
 
 
+def _unquoted(text: str, start: int = 0, skip=None):
+    """(index, char) of each character of ``text`` from ``start`` that stands outside quotes
+    and is not escaped (a backslash escapes the next character outside quotes and inside
+    double quotes; nothing is escaped inside single quotes). ``skip(index)``, asked before
+    each of them, may return the index to go on from instead (a generator)."""
+    index = start
+    quote = None
+    while index < len(text):
+        char = text[index]
+        if quote:
+            if char == "\\" and quote == '"':
+                index += 2
+                continue
+            if char == quote:
+                quote = None
+        elif char in "'\"":
+            quote = char
+        elif char == "\\":
+            index += 2
+            continue
+        else:
+            jump = skip(index) if skip is not None else None
+            if jump is not None:
+                index = jump
+                continue
+            yield index, char
+        index += 1
+
+
 class _Words(object):
     """Split one logical shell line into commands of expanded words."""
 
@@ -105,28 +134,13 @@ class _Words(object):
 
     def _matching(self, start: int, open_char: str, close_char: str) -> int:
         depth = 0
-        index = start
-        quote = None
-        while index < len(self.text):
-            char = self.text[index]
-            if quote:
-                if char == "\\" and quote == '"':
-                    index += 2
-                    continue
-                if char == quote:
-                    quote = None
-            elif char in "'\"":
-                quote = char
-            elif char == "\\":
-                index += 2
-                continue
-            elif char == open_char:
+        for index, char in _unquoted(self.text, start):
+            if char == open_char:
                 depth += 1
             elif char == close_char:
                 depth -= 1
                 if depth == 0:
                     return index
-            index += 1
         return -1
 
     def expand_double(self, text: str) -> str:
@@ -433,33 +447,22 @@ def _interpret(text: str, env: Buildenv, seed: dict) -> None:
 
 def _brace_delta(line: str) -> int:
     """Net count of '{' minus '}' that stand as shell words (outside quotes)."""
-    delta = 0
-    quote = None
-    index = 0
-    while index < len(line):
-        char = line[index]
-        if quote:
-            if char == "\\" and quote == '"':
-                index += 2
-                continue
-            if char == quote:
-                quote = None
-        elif char in "'\"":
-            quote = char
-        elif char == "\\":
-            index += 2
-            continue
-        elif char == "#" and (index == 0 or line[index - 1] in " \t"):
-            break
-        elif char == "$" and index + 1 < len(line) and line[index + 1] == "{":
+
+    def past_parameter(index: int) -> int | None:
+        # ${...} is a parameter, not a brace group.
+        if line[index] == "$" and index + 1 < len(line) and line[index + 1] == "{":
             end = line.find("}", index)
-            index = end + 1 if end > 0 else len(line)
-            continue
-        elif char == "{":
+            return end + 1 if end > 0 else len(line)
+        return None
+
+    delta = 0
+    for index, char in _unquoted(line, skip=past_parameter):
+        if char == "#" and (index == 0 or line[index - 1] in " \t"):
+            break
+        if char == "{":
             delta += 1
         elif char == "}":
             delta -= 1
-        index += 1
     return delta
 
 

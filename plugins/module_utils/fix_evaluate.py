@@ -97,7 +97,7 @@ def prompt_messages(record: Mapping[str, Any], examples: Iterable[Mapping[str, A
     return messages
 
 
-# Stop strings of the ilab training format (chat_check.py uses the same).
+# Stop strings of the ilab training format (roles/evaluate/files/http_chat.py, the chat check, uses the same).
 ILAB_STOP = ["<|endoftext|>", "<|user|>", "<|system|>", "<|im_end|>"]
 PROMPT_FORMATS = ("chat", "ilab")
 

@@ -60,6 +60,22 @@ def redact(line: str) -> str:
     return SECRETISH.sub(lambda m: m.group(1) + m.group(2) + "***", line)
 
 
+def read_losses(text: str) -> tuple[list[float], float | None]:
+    """The step losses the Hugging Face Trainer printed, in order, and its final train_loss (None when not printed)."""
+    step_losses = []
+    train_loss = None
+    for match in LOSS.finditer(text):
+        try:
+            value = float(match.group("value"))
+        except ValueError:
+            continue
+        if match.group("key") == "train_loss":
+            train_loss = value
+        else:
+            step_losses.append(value)
+    return step_losses, train_loss
+
+
 def summarize_progress(text: str, started_at: float | None = None, now: float | None = None, lines: int = 3) -> dict[str, Any]:
     """What the operator wants to see between polls.
 
@@ -77,17 +93,8 @@ def summarize_progress(text: str, started_at: float | None = None, now: float | 
             "total": int(last.group("total")),
             "percent": int(last.group("pct")),
         }
-    loss = None
-    train_loss = None
-    for match in LOSS.finditer(text):
-        try:
-            value = float(match.group("value"))
-        except ValueError:
-            continue
-        if match.group("key") == "train_loss":
-            train_loss = value
-        else:
-            loss = value
+    step_losses, train_loss = read_losses(text)
+    loss = step_losses[-1] if step_losses else None
     tail = [redact(line.rstrip())[:300] for line in text.splitlines() if line.strip()][-lines:] if lines > 0 else []
     elapsed = None
     if started_at:

@@ -21,7 +21,7 @@ from typing import Any, Iterable, Mapping
 
 from ansible_collections.autoport.zos.plugins.module_utils import jsonl
 from ansible_collections.autoport.zos.plugins.module_utils.atomic_file import OutputError, write_if_changed as _write_bytes_if_changed
-from ansible_collections.autoport.zos.plugins.module_utils.ilab_progress import LOSS, clean_text
+from ansible_collections.autoport.zos.plugins.module_utils.ilab_progress import clean_text, read_losses
 
 MAX_LOG_BYTES = 8 * 1024 * 1024
 MAX_LINE_BYTES = 4 * 1024 * 1024
@@ -108,17 +108,7 @@ def parse_training_log(path: str) -> dict[str, Any]:
             text = clean_text(handle.read(MAX_LOG_BYTES))
     except OSError as exc:
         raise ReportError("%s: training log cannot be read (%s)" % (path, exc.strerror or exc))
-    losses = []
-    train_loss = None
-    for match in LOSS.finditer(text):
-        try:
-            value = float(match.group("value"))
-        except ValueError:
-            continue
-        if match.group("key") == "train_loss":
-            train_loss = value
-        else:
-            losses.append(value)
+    losses, train_loss = read_losses(text)
     return {"step_losses": losses, "train_loss": train_loss, "final_loss": train_loss if train_loss is not None else (losses[-1] if losses else None)}
 
 

@@ -14,7 +14,7 @@ import functools
 import os
 import re
 
-from ansible_collections.autoport.zos.plugins.module_utils.message_classify import classify, strip_location
+from ansible_collections.autoport.zos.plugins.module_utils.message_classify import classify, first_label, strip_location
 
 
 _LOG_NAME_PHASES = (
@@ -30,11 +30,7 @@ def phase_from_log_name(name: str | None) -> str | None:
     """The phase a zopen log name tells (20240101_120000_config.log -> configure), None if it says nothing."""
     if not name:
         return None
-    base = os.path.basename(str(name))
-    for pattern, phase in _LOG_NAME_PHASES:
-        if pattern.search(base):
-            return phase
-    return None
+    return first_label(_LOG_NAME_PHASES, os.path.basename(str(name)))
 
 
 # Where each tool's messages come from when nothing else says.

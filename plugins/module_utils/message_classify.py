@@ -99,16 +99,21 @@ _CMAKE_PREFIX = re.compile(r"^CMake (?:Error|Warning|Deprecation Warning)(?: \(d
 _ID_LOCATION = re.compile(r"^(?P<id>(?:CCN)\d{4}(?:\s?\([IWESU]\))?)\s+\S+?:\d+(?::\d+)?\s+")
 
 
+def first_label(table: tuple, text: str) -> str | None:
+    """The label of the first ``(pattern, label)`` of ``table`` whose pattern is found in ``text``; None if none is."""
+    for pattern, label in table:
+        if pattern.search(text):
+            return label
+    return None
+
+
 @functools.lru_cache(maxsize=512)
 def tool_for_program(program: str) -> str | None:
     """The tool name (clang, gcc, xlc, ld, make, ...) for a program name or path, None if unknown."""
     name = program.rsplit("/", 1)[-1]
     if name.endswith(".exe"):
         name = name[:-4]
-    for pattern, tool in _PROGRAM_TOOLS:
-        if pattern.search(name):
-            return tool
-    return None
+    return first_label(_PROGRAM_TOOLS, name)
 
 
 def strip_location(message: str) -> tuple[str, str | None]:

@@ -24,9 +24,11 @@ grow with its patches):
 
 3. Each credited diagnostic becomes a fix record: the patch hunk nearest to the
    diagnostic's file and line gives ``wrong_code``/``correct_code``/``patch``, the
-   real message is the ``error``. A patch whose removal breaks nothing (and every
-   hunk no diagnostic points at) gives ``provenance: static`` records, with no
-   invented error.
+   real message is the ``error``. Only build-proven records are written: a patch
+   whose removal breaks nothing, and a hunk no diagnostic points at, give no record
+   here. The mine stage (static_mine, the ``patch_mine`` module) is the one source
+   of ``provenance: static`` records, one per hunk; curate lets a build record
+   replace the static record of its hunk.
 
 Every build is checkpointed in ``state_dir``: killed at any moment and run again, the
 harvest continues (a build cut short is redone from a clean tree) and ends with

@@ -171,7 +171,11 @@ class _RecordSteps(object):
         return "no-effect", None, []
 
     def records(self) -> tuple:
-        """All records of the harvest (deterministic) and the per-patch summary."""
+        """The build records of the harvest (deterministic) and the per-patch summary.
+
+        A record is made for each credited diagnostic only; a patch whose removal breaks
+        nothing, and a hunk no diagnostic points at, give none here (the mine stage,
+        static_mine, makes the ``provenance: static`` records of every hunk)."""
         data = self.state.data
         roots = [os.path.join(self.root, self.port["code_dir"]), self.root, self.work]
         common = {
@@ -187,7 +191,6 @@ class _RecordSteps(object):
         for patch, without, with_ in self._pairs():
             outcome, error, credited = self._outcome(patch, without, with_)
             made = []
-            used = set()
             seen = set()
             for diag in credited:
                 match = _hunk_for(patch, diag, roots[0])
@@ -198,7 +201,6 @@ class _RecordSteps(object):
                 if identity in seen:
                     continue
                 seen.add(identity)
-                used.add((fp.path, hunk.index))
                 wrong_code, correct_code = patch_read.hunk_code(hunk)
                 fields = dict(
                     common,
@@ -218,17 +220,8 @@ class _RecordSteps(object):
                     made.append(make_record(**fields))
                 except RecordError as exc:
                     self.warnings.append("%s: cannot make a record: %s" % (patch.name, exc))
-            if outcome in ("fixed", "no-effect", "timeout") and patch.parsed is not None:
-                try:
-                    static = static_mine.records_for_patch(
-                        patch.parsed, self.opts["port"], patch.name, common["toolchain"], common["build_line"], common["port_commit"],
-                        system=self.opts.get("system"))
-                except RecordError as exc:
-                    static = []
-                    self.warnings.append("%s: cannot make a static record: %s" % (patch.name, exc))
-                for record in static:
-                    if (record["file"], record["hunk"]) not in used:
-                        made.append(record)
+            # Only what a build proved: the static records of every hunk come from the mine stage
+            # (patch_mine), the one source of them; curate lets a build record replace its hunk's.
             records.extend(made)
             together = []
             if self.opts["strategy"] == "leave_one_out":

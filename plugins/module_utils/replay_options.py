@@ -22,7 +22,7 @@ BUILD_LINES = ("auto", "STABLE", "DEV")
 # What became of each patch.
 OUTCOMES = (
     "fixed",  # its absence made diagnostics appear: build records
-    "no-effect",  # builds the same without it: static records
+    "no-effect",  # builds the same without it: no record (the mine stage gives its static ones)
     "does-not-apply",  # git apply --check refused it
     "cannot-revert",  # (leave_one_out) no build without it (or without the patches that need it) could be made
     "unsafe-path",  # touches an absolute path or leaves the source tree: never applied

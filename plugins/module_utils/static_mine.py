@@ -358,16 +358,14 @@ def _safe_text(text: str) -> bool:
     return True
 
 
-def records_for_patch(pf: patch_read.PatchFile, port: str, patch_file: str, toolchain: str, build_line: str | None, port_commit: str | None,
-                      system: dict | None = None) -> list:
-    """One static record per hunk of a parsed patch (binary sections have no hunks and give none)."""
+def records_for_patch(pf: patch_read.PatchFile, port: str, patch_file: str, toolchain: str, build_line: str | None, port_commit: str | None) -> list:
+    """One static record per hunk of a parsed patch (binary sections have no hunks and give none).
+    The mine stage is the one caller: the harvest writes build records only."""
     records = []
-    extra = {"system": system} if system else {}
     for fp, hunk in pf.hunks:
         wrong_code, correct_code = patch_read.hunk_code(hunk)
         records.append(
             make_record(
-                **extra,
                 wrong_code=wrong_code,
                 error_category=infer_category(fp, hunk),
                 error="",

@@ -25,6 +25,10 @@ description:
     second run with the same inputs reports C(changed=false).
   - A static record has an empty C(error) (no error text is ever invented) and an
     C(error_category) inferred from what the hunk does.
+  - The mine stage is the one source of C(provenance=static) records; M(autoport.zos.patch_replay)
+    (harvest stage) writes build-proven records only. Mine the ports you harvest to get the
+    hunks no build error points at; M(autoport.zos.dataset_curate) lets a build record replace
+    the static record of its hunk.
   - A patch that cannot be read (empty, truncated, binary, paths that are absolute or leave
     the source tree) is listed in C(left_out) with the reason; the other patches are still mined.
 author:
@@ -47,7 +51,7 @@ attributes:
     details: Runs on the controller or on a z/OS UNIX host (standard library Python only).
 seealso:
   - module: autoport.zos.patch_replay
-    description: "Beside it: records from real builds (harvest stage)."
+    description: "Beside it: build-proven records from real builds (harvest stage), no static ones."
   - module: autoport.zos.dataset_curate
     description: "Next: merges, scrubs, deduplicates and splits the records (curate stage)."
 """

@@ -40,8 +40,12 @@ description:
   - A patch is credited with the error diagnostics present without it and gone with it. Each
     becomes a fix record (C(provenance=build)) whose C(error) is the real message; the patch
     hunk nearest the diagnostic's file and line gives C(wrong_code), C(correct_code) and
-    C(patch). A patch whose removal breaks nothing, and every hunk no diagnostic points at,
-    gives C(provenance=static) records with an empty C(error).
+    C(patch). Only these build-proven records are written; a patch whose removal breaks nothing
+    (C(no-effect)), and a hunk no diagnostic points at, give no record here.
+  - The C(provenance=static) records (one per hunk, an empty C(error)) come from the mine stage
+    only, M(autoport.zos.patch_mine) (C(playbooks/mine.yml)), run on the same ports;
+    M(autoport.zos.dataset_curate) lets a build record replace the static record of its hunk,
+    so the curated dataset holds each hunk once.
   - Every build is checkpointed in I(state_dir). Interrupted at any moment (even killed) and run
     again, it stops a build the earlier run left behind, continues where it was and ends with
     exactly the records an uninterrupted run writes. A second run with the same inputs builds
@@ -160,7 +164,7 @@ seealso:
   - module: autoport.zos.build_log_parse
     description: The same log reader, on one log; patch_replay runs it on every build log.
   - module: autoport.zos.patch_mine
-    description: "Beside it: records from the patch files alone, without a build (mine stage)."
+    description: "Beside it: the static records of every hunk, from the patch files alone (mine stage)."
   - module: autoport.zos.dataset_curate
     description: "Next: merges, scrubs, deduplicates and splits the records (curate stage)."
 """
@@ -256,7 +260,7 @@ builds_remaining:
   type: int
   sample: 0
 records:
-  description: Number of records the harvest gives (new and already in I(dest)).
+  description: Number of build records the harvest gives (new and already in I(dest)); static records come from M(autoport.zos.patch_mine).
   returned: always
   type: int
   sample: 14
@@ -303,7 +307,7 @@ patches:
       elements: str
       sample: [implicit-function]
     records:
-      description: Records the patch gave.
+      description: Build records the patch gave (0 for C(no-effect)).
       type: int
       sample: 1
     error:

@@ -12,6 +12,7 @@ import os
 import shutil
 import sys
 import tempfile
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -123,6 +124,18 @@ def run_playbook(
         stdout=stdout,
         set_stats=set_stats,
     )
+
+
+def run_twice(playbook: str, extravars: dict[str, Any], base: Path) -> tuple[RunResult, RunResult, tuple[float, float]]:
+    """The playbook run twice (private data dirs base/run1 and base/run2), the first asserted ok,
+    with the seconds each run took: a stage's first run, then the run that should change nothing."""
+    started = time.time()
+    first = run_playbook(playbook, extravars, private_data_dir=str(base / "run1"))
+    first_seconds = time.time() - started
+    assert_ok(first)
+    started = time.time()
+    second = run_playbook(playbook, extravars, private_data_dir=str(base / "run2"))
+    return first, second, (first_seconds, time.time() - started)
 
 
 def assert_ok(run: RunResult) -> None:

@@ -14,10 +14,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-import pytest
-
-
-from playbook_harness import REPO, assert_idempotent, assert_ok, load_json_lines, run_playbook
+from playbook_harness import REPO, assert_idempotent, assert_ok, assert_zos_tasks_ran, load_json_lines, run_playbook, zopen_config
 
 ZOS_INVENTORY = REPO / "tests" / "integration" / "inventories" / "zos-standin"
 
@@ -117,8 +114,10 @@ def _check_known_answers(records: list[dict]) -> None:
             assert match[0]["wrong_code"] != match[0]["correct_code"]
     categories = {r["error_category"] for r in build}
     assert len(categories) >= 6 and {"configure", "unresolved-symbol", "test-failure"} <= categories
-    # Static records never carry an invented error.
-    assert all(r["error"] == "" for r in records if r["provenance"] == "static")
+    # The harvest writes build-proven records only: the static ones come from the mine stage
+    # (test_pipeline.py checks that mine.yml has them and curate keeps each hunk once).
+    assert [r for r in records if r["provenance"] != "build"] == []
+    assert all(r["error"] for r in records)
     # ids are unique.
     assert len({r["id"] for r in records}) == len(records)
 
@@ -146,35 +145,16 @@ def test_posix_harvest_second_run_and_check_change_nothing(posix_harvest: dict) 
     assert (base / "out" / "harvest" / "strkitport" / "records.jsonl").read_bytes() == before
 
 
-def _zopen_config(shared_dir: Path, tmp_path: Path) -> Path:
-    """A host's zopen-config as `zopen init` writes it, reduced to what matters here: it puts a
-    `zopen` on PATH, the real zopen build run by ../shared/tools/zopen-linux."""
-    tool = shared_dir / "tools" / "zopen-linux"
-    if not tool.is_file():
-        pytest.skip("../shared/tools/zopen-linux is absent")
-    zopen = subprocess.run([str(tool), "--setup", str(tmp_path / "zopen-linux")], capture_output=True, text=True, check=True).stdout.split()[-1]
-    config = tmp_path / "rootfs" / "etc" / "zopen-config"
-    config.parent.mkdir(parents=True)
-    config.write_text('# zopen-config (test)\nexport PATH="%s:$PATH"\nexport ZOPEN_TEST_CONFIG_SOURCED=yes\n' % Path(zopen).parent)
-    return config
-
-
 def test_zos_shaped_harvest_runs_every_zos_task_and_gives_the_same_records(posix_harvest: dict, shared_dir: Path, tmp_path: Path) -> None:
     extravars = {"autoport_output_dir": str(tmp_path / "out"), "harvest_remote_dir": str(tmp_path / "remote"), "harvest_poll_interval": 1,
-                 "autoport_zopen_config": str(_zopen_config(shared_dir, tmp_path))}
+                 "autoport_zopen_config": str(zopen_config(shared_dir, tmp_path))}
     first = run_playbook("harvest.yml", extravars, inventory=str(ZOS_INVENTORY), private_data_dir=str(tmp_path / "run1"))
     assert_ok(first)
     # The real zopen build ran every build (found on PATH through zopen-config only).
     logs = list((tmp_path / "out" / "harvest").glob("*/logs/loo-000-zopen.log"))
     assert len(logs) == len({port for port, _patch in KNOWN_ANSWERS}) and all("Skipping Install" in log.read_text() for log in logs)
-    actions = {e["event_data"].get("task_action") for e in first.events if e.get("event") == "runner_on_ok"}
-    assert ZOS_TASK_ACTIONS <= actions, ZOS_TASK_ACTIONS - actions
-    # zos_fetch is never sent binary together with encoding (that deletes the source on z/OS).
-    for event in first.events:
-        data = event.get("event_data", {})
-        if data.get("task_action") == "ibm.ibm_zos_core.zos_fetch" and event.get("event") == "runner_on_ok":
-            args = data.get("res", {}).get("invocation", {}).get("module_args", {})
-            assert not (args.get("binary") and args.get("encoding")), args
+    # Every z/OS task ran, and zos_fetch is never sent binary together with encoding (that deletes the source on z/OS).
+    assert_zos_tasks_ran(first, ZOS_TASK_ACTIONS)
     zos = _records(tmp_path / "out")
     posix = _records(posix_harvest["base"] / "out")
     _check_known_answers(zos)
@@ -278,7 +258,7 @@ def test_zos_port_sent_by_tar_keeps_its_commit(shared_dir: Path, tmp_path: Path)
         subprocess.run(["git"] + args, cwd=str(port), env=env, check=True)
     head = subprocess.run(["git", "rev-parse", "HEAD"], cwd=str(port), capture_output=True, text=True, check=True).stdout.strip()
     extravars = {"autoport_output_dir": str(tmp_path / "out"), "harvest_remote_dir": str(tmp_path / "remote"), "harvest_poll_interval": 1,
-                 "autoport_zopen_config": str(_zopen_config(shared_dir, tmp_path)),
+                 "autoport_zopen_config": str(zopen_config(shared_dir, tmp_path)),
                  "harvest_ports": [{"name": "tinyprocport", "src": str(port)}]}
     run = run_playbook("harvest.yml", extravars, inventory=str(ZOS_INVENTORY), private_data_dir=str(tmp_path / "run"))
     assert_ok(run)
@@ -309,7 +289,7 @@ def test_example_zos_inventory_names_the_zopen_config_and_validates(tmp_path: Pa
 def test_zos_default_work_dir_is_absolute_under_the_hosts_home(shared_dir: Path, tmp_path: Path) -> None:
     home = tmp_path / "home"
     home.mkdir()
-    config = _zopen_config(shared_dir, tmp_path)
+    config = zopen_config(shared_dir, tmp_path)
     extravars = {"autoport_output_dir": str(tmp_path / "out"), "autoport_zopen_config": str(config), "harvest_ports": []}
     run = run_playbook("harvest.yml", extravars, inventory=str(ZOS_INVENTORY), private_data_dir=str(tmp_path / "run"), envvars={"HOME": str(home)})
     assert_ok(run)

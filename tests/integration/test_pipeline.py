@@ -42,6 +42,10 @@ def test_stage_is_idempotent_and_check_mode_changes_nothing(pipeline: dict, stag
     assert_idempotent(*pipeline["runs"][stage])
 
 
+def _hunks(records: list, provenance: str) -> set:
+    return {(r["port"], r["patch_file"], r["hunk"]) for r in records if r["provenance"] == provenance}
+
+
 def test_mined_records_cover_every_sample_patch(pipeline: dict, repo_root: Path) -> None:
     out = pipeline["out"]
     for port_dir in sorted((repo_root / "samples" / "ports").iterdir()):
@@ -51,6 +55,32 @@ def test_mined_records_cover_every_sample_patch(pipeline: dict, repo_root: Path)
         assert all(r["provenance"] == "static" and r["error"] == "" for r in records)
     stats = pipeline["runs"]["mine"][0].set_stats
     assert int(stats["mine_records"]) == sum(len(load_json_lines(p)) for p in (out / "mined").glob("*.jsonl"))
+
+
+def test_static_records_come_from_the_mine_stage_only(pipeline: dict) -> None:
+    """Issue 15: harvest.yml writes no static record; mine.yml has one for every hunk, those no
+    build error points at included; curate.yml keeps each hunk once."""
+    out = pipeline["out"]
+    harvested = [r for path in sorted((out / "harvest").glob("*/records.jsonl")) for r in load_json_lines(path)]
+    mined = [r for path in sorted((out / "mined").glob("*.jsonl")) for r in load_json_lines(path)]
+    assert harvested and not _hunks(harvested, "static") and all(r["provenance"] == "build" for r in harvested)
+    every_hunk = _hunks(mined, "static")
+    assert len(every_hunk) == len(mined)
+    proven = _hunks(harvested, "build")
+    # strkitport's cpus.c.patch: a build error points at hunk 1 only; hunk 2 is the mine stage's alone.
+    cpus = ("strkitport", "stable-patches/src/cpus.c.patch")
+    assert cpus + (1,) in proven and cpus + (2,) not in proven and cpus + (2,) in every_hunk
+    assert proven < every_hunk
+    dataset = load_json_lines(out / "curated" / "dataset.jsonl")
+    static_keys = [(r["port"], r["patch_file"], r["hunk"]) for r in dataset if r["provenance"] == "static"]
+    assert cpus + (2,) in static_keys
+    # Each hunk once: no hunk twice as a static record, none static where a build proved it...
+    assert len(static_keys) == len(set(static_keys)) and not set(static_keys) & proven
+    assert _hunks(dataset, "build") <= proven
+    # ... and every mined hunk is still there, as a record or in the seen_in of the record it was merged into.
+    places = {(r["port"], r["patch_file"]) for r in dataset} | {(s["port"], s["patch_file"]) for r in dataset for s in r.get("seen_in", [])}
+    assert {(port, patch) for port, patch, _hunk in every_hunk} <= places
+    assert int(pipeline["runs"]["curate"][0].set_stats["curate_read"]) == len(harvested) + len(mined)
 
 
 def test_curated_counts_add_up_and_ports_do_not_leak(pipeline: dict) -> None:

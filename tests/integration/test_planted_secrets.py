@@ -1,4 +1,4 @@
-"""Planted secrets never come out: harvest -> curate -> taxonomy for real, with every kind
+"""Planted secrets never come out: harvest + mine -> curate -> taxonomy for real, with every kind
 of secret of tests/planted_secrets.py planted in
 
 - a tiny port's patches (a fixing patch and a new documentation file),
@@ -8,7 +8,7 @@ of secret of tests/planted_secrets.py planted in
 - records from outside that enter curation;
 
 and then none of the values is in any file the run wrote: the harvest's records, logs
-and checkpoints on the build host, everything under the output folder, the taxonomy and
+and checkpoints on the build host, the mine stage's static records, everything under the output folder, the taxonomy and
 knowledge repositories with their git history, and ansible-runner's artifact folders.
 
 What is not searched: the copies of the inputs, which hold the planted inputs by design:
@@ -151,11 +151,13 @@ def planted_run(tmp_path_factory) -> dict:
         "harvest_mirror_dir": str(mirror),
         "harvest_ports": [{"name": "plantport", "src": str(port)}],
         "harvest_build_env": BUILD_ENV,
-        "curate_src": [str(out / "harvest"), str(base / "outside")],
+        "curate_src": [str(out / "harvest"), str(out / "mined"), str(base / "outside")],
         "taxonomy_src": str(out / "curated" / "dataset.jsonl"),
     }}}), encoding="utf-8")
     runs = {}
-    for stage in ("harvest", "curate", "taxonomy"):
+    # The harvest writes build records only; the patches' static records (the planted
+    # documentation file's among them) come from the mine stage.
+    for stage in ("harvest", "mine", "curate", "taxonomy"):
         runs[stage] = run_playbook("%s.yml" % stage, {}, inventory=str(inventory), private_data_dir=str(base / ("run-" + stage)),
                                    envvars=OPERATOR_SECRETS)
         assert_ok(runs[stage])
@@ -165,9 +167,13 @@ def planted_run(tmp_path_factory) -> dict:
 def test_the_planted_inputs_went_all_the_way(planted_run: dict) -> None:
     out = planted_run["out"]
     harvested = [json.loads(line) for line in (out / "harvest" / "plantport" / "records.jsonl").read_text().splitlines()]
-    assert {r["patch_file"] for r in harvested} == {"patches/plant.c.patch", "patches/notes.patch"}
+    assert {r["patch_file"] for r in harvested} == {"patches/plant.c.patch"}
     # The fixing patch was credited with the #error messages the build printed.
     assert any(r["provenance"] == "build" and "#error" in r["error"] for r in harvested)
+    assert all(r["provenance"] == "build" for r in harvested)
+    mined = [json.loads(line) for line in (out / "mined" / "plantport.jsonl").read_text().splitlines()]
+    assert {r["patch_file"] for r in mined} == {"patches/plant.c.patch", "patches/notes.patch"}
+    assert all(r["provenance"] == "static" for r in mined)
     logs = "\n".join(text for _path, text in _texts(out / "harvest" / "plantport" / "logs"))
     assert "#error" in logs and "PLANT_DEPLOY_SECRET=<TOKEN>" in logs and "PATH=" in logs
     dataset = (out / "curated" / "dataset.jsonl").read_text()

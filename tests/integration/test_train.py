@@ -13,13 +13,12 @@ import os
 import shutil
 import struct
 import subprocess
-import time
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from playbook_harness import RunResult, assert_ok, run_playbook
+from playbook_harness import RunResult, assert_ok, run_playbook, run_twice
 
 pytestmark = [pytest.mark.integration, pytest.mark.e2e]
 
@@ -77,14 +76,8 @@ def trained(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
         "ilab_train_workdir": str(base / "work"),
         "ilab_train_chat_question": QUESTION,
     }
-    started = time.time()
-    first = run_playbook("train.yml", extravars, private_data_dir=str(base / "run1"))
-    first_seconds = time.time() - started
-    assert_ok(first)
-    started = time.time()
-    second = run_playbook("train.yml", extravars, private_data_dir=str(base / "run2"))
-    second_seconds = time.time() - started
-    return {"first": first, "second": second, "output": output, "seconds": (first_seconds, second_seconds), "extravars": extravars}
+    first, second, seconds = run_twice("train.yml", extravars, base)
+    return {"first": first, "second": second, "output": output, "seconds": seconds, "extravars": extravars}
 
 
 def test_trained_gguf_exists_and_loads(trained: dict[str, Any]) -> None:

@@ -18,14 +18,13 @@ import os
 import shutil
 import socket
 import subprocess
-import time
 import urllib.request
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from playbook_harness import RunResult, assert_ok, run_playbook
+from playbook_harness import RunResult, assert_ok, run_playbook, run_twice
 
 pytestmark = [pytest.mark.integration, pytest.mark.e2e]
 
@@ -110,13 +109,7 @@ def hub(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     taxonomy = demo_taxonomy(base)
     curated(base)
     extravars = variables(base, taxonomy, free_port())
-    started = time.time()
-    first = run_playbook("train.yml", extravars, private_data_dir=str(base / "run1"))
-    first_seconds = time.time() - started
-    assert_ok(first)
-    started = time.time()
-    second = run_playbook("train.yml", extravars, private_data_dir=str(base / "run2"))
-    second_seconds = time.time() - started
+    first, second, (first_seconds, second_seconds) = run_twice("train.yml", extravars, base)
     print("\nhub train.yml: first run %.0f s, second run %.0f s" % (first_seconds, second_seconds))
     return {"first": first, "second": second, "base": base, "output": base / "output", "extravars": extravars}
 

@@ -92,6 +92,9 @@ def test_http_chat_takes_the_first_user_turn_of_a_test_split(tmp_path: Path) -> 
     assert http_chat.first_question(str(split)) == "Q?"
     split.write_text(json.dumps({"user": "U?", "assistant": "A"}) + "\n")
     assert http_chat.first_question(str(split)) == "U?"
+    # ilab's {"user": ...} lines: a blank user turn and a line that is not JSON are passed over.
+    split.write_text('\n{not json\n{"user": "  ", "assistant": "x"}\n{"user": "Why EBCDIC?", "assistant": "a"}\n', encoding="utf-8")
+    assert http_chat.first_question(str(split)) == "Why EBCDIC?"
 
 
 def test_http_chat_errors_name_the_problem(tmp_path: Path) -> None:
@@ -99,6 +102,7 @@ def test_http_chat_errors_name_the_problem(tmp_path: Path) -> None:
     empty.write_text("")
     result = run(str(CHAT), "--url", "http://127.0.0.1:9/v1", "--model", "m", "--out", str(tmp_path / "t.json"), "--test-file", str(empty))
     assert result.returncode == 2 and "no question" in result.stderr
+    assert not (tmp_path / "t.json").exists()
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]

@@ -3,7 +3,6 @@ that need no InstructLab install (the e2e test runs them for real in the ilab ve
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import subprocess
 import sys
@@ -15,19 +14,11 @@ import yaml
 ROLES = Path(__file__).resolve().parents[4] / "roles"
 ILAB_RUN = ROLES / "ilab_train" / "files" / "ilab_run.py"
 RENDER = ROLES / "ilab_train" / "files" / "render_pipeline.py"
-CHAT = ROLES / "ilab_train" / "files" / "chat_check.py"
 BUILD = ROLES / "ilab_models" / "files" / "build_student.py"
 
 
 def run(script: Path, *args: str) -> subprocess.CompletedProcess:
     return subprocess.run([sys.executable, str(script), *args], capture_output=True, text=True, timeout=60, check=False)
-
-
-def load(script: Path):
-    spec = importlib.util.spec_from_file_location(script.stem, script)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 def test_ilab_run_needs_the_separator_and_known_options() -> None:
@@ -82,37 +73,6 @@ def test_render_pipeline_sets_prompt_cap_and_absolute_config(base_pipeline: Path
 def test_render_pipeline_refuses_a_folder_without_pipelines(tmp_path: Path) -> None:
     result = run(RENDER, "--base", str(tmp_path), "--out", str(tmp_path / "out"))
     assert result.returncode == 2 and "is not an SDG pipeline directory" in result.stderr
-
-
-def test_chat_question_from_the_test_split(tmp_path: Path) -> None:
-    chat = load(CHAT)
-    test_file = tmp_path / "test.jsonl"
-    test_file.write_text('\n{not json\n{"user": "  ", "assistant": "x"}\n{"user": "Why EBCDIC?", "assistant": "a"}\n', encoding="utf-8")
-
-    class Args:
-        question = None
-        question_file = None
-
-    args = Args()
-    args.test_file = str(test_file)
-    assert chat.pick_question(args) == "Why EBCDIC?"
-    args.question = "  Given?  "
-    assert chat.pick_question(args) == "Given?"
-
-
-def test_chat_check_fails_clearly_on_missing_model(tmp_path: Path) -> None:
-    result = run(CHAT, "--model", str(tmp_path / "absent.gguf"), "--out", str(tmp_path / "t.json"), "--question", "q")
-    assert result.returncode == 2 and "absent.gguf: no such GGUF file" in result.stderr
-    assert not (tmp_path / "t.json").exists()
-
-
-def test_chat_check_needs_a_question(tmp_path: Path) -> None:
-    model = tmp_path / "m.gguf"
-    model.write_bytes(b"GGUF")
-    empty = tmp_path / "q.txt"
-    empty.write_text("   \n", encoding="utf-8")
-    result = run(CHAT, "--model", str(model), "--out", str(tmp_path / "t.json"), "--question-file", str(empty))
-    assert result.returncode == 2 and "no question" in result.stderr
 
 
 def test_build_student_fails_clearly_on_missing_gguf(tmp_path: Path) -> None:

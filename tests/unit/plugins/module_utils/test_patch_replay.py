@@ -20,7 +20,7 @@ from pathlib import Path
 import pytest
 
 from ansible_collections.autoport.zos.plugins.module_utils import build_profile
-from ansible_collections.autoport.zos.plugins.module_utils import patch_replay, replay_source
+from ansible_collections.autoport.zos.plugins.module_utils import dataset_curate, patch_replay, replay_source, static_mine
 from ansible_collections.autoport.zos.plugins.module_utils.patch_replay import ReplayError, replay_port
 from ansible_collections.autoport.zos.plugins.module_utils.record import read_records, validate_record
 
@@ -75,8 +75,8 @@ KNOWN = {
 
 # cumulative credits by order: a fix whose failure only shows once later patches are in
 # (a link or test failure behind compile errors) changes nothing when it is added, so it
-# comes out as static records. strkit: libm and the test fix wait for main.c; inicfg: the
-# hash test fix waits for platform.h.
+# gives no record (its static records come from the mine stage only). strkit: libm and the
+# test fix wait for main.c; inicfg: the hash test fix waits for platform.h.
 KNOWN_CUMULATIVE_NO_EFFECT = {
     "strkitport": {"stable-patches/Makefile.patch", "stable-patches/src/hibit.c.patch"},
     "inicfgport": {"stable-patches/src/hash.c.patch"},
@@ -108,6 +108,8 @@ def loo(tmp_path_factory):
 
 def assert_known_answers(port: str, result: dict, records: list, no_effect: set = frozenset()) -> None:
     assert all(validate_record(record) == [] for record in records)
+    # The harvest writes build-proven records only: static ones come from the mine stage.
+    assert all(record["provenance"] == "build" and record["error"] for record in records)
     ids = [record["id"] for record in records]
     assert len(ids) == len(set(ids))
     outcomes = {item["patch"]: item for item in result["patches"]}
@@ -116,7 +118,7 @@ def assert_known_answers(port: str, result: dict, records: list, no_effect: set 
         mine = [record for record in records if record["patch_file"] == patch]
         if patch in no_effect:
             assert outcomes[patch]["outcome"] == "no-effect"
-            assert mine and all(record["provenance"] == "static" and record["error"] == "" for record in mine)
+            assert mine == [] and outcomes[patch]["records"] == 0
             continue
         assert outcomes[patch]["outcome"] == "fixed", (patch, outcomes[patch])
         assert category in outcomes[patch]["categories"]
@@ -160,12 +162,42 @@ def test_samples_cover_the_required_categories(loo):
     assert {"configure", "build", "link", "check"} <= phases
 
 
-def test_hunks_no_error_points_at_become_static_records(loo):
-    records = loo["strkitport"]["records"]
-    cpus = sorted((record["hunk"], record["provenance"]) for record in records if record["patch_file"] == "stable-patches/src/cpus.c.patch")
-    assert cpus == [(1, "build"), (2, "static")]
-    static = [record for record in records if record["provenance"] == "static"]
-    assert static and all(record["error"] == "" for record in static)
+def _hunks(records: list, provenance: str) -> list:
+    return sorted((record["port"], record["patch_file"], record["hunk"]) for record in records if record["provenance"] == provenance)
+
+
+def test_static_records_come_from_the_mine_stage_only_and_curate_keeps_each_hunk_once(loo, tmp_path):
+    """Issue 15: the harvest writes no static record; the mine stage has one for every hunk
+    (those no build error points at included); harvest + mine curated hold each hunk once."""
+    cpus = "stable-patches/src/cpus.c.patch"
+    harvested = [record for run in loo.values() for record in run["records"]]
+    assert _hunks(harvested, "static") == []
+    # cpus.c.patch: hunk 1 fixes the missing header, no error points at hunk 2.
+    assert [record["hunk"] for record in loo["strkitport"]["records"] if record["patch_file"] == cpus] == [1]
+    (tmp_path / "harvest").mkdir()
+    for port, run in loo.items():
+        shutil.copy(run["result"]["records_file"], str(tmp_path / "harvest" / ("%s.jsonl" % port)))
+        result = static_mine.mine_port(str(SAMPLES / "ports" / port), str(tmp_path / "mined" / ("%s.jsonl" % port)), port=port)
+        assert result["left_out"] == [] and result["records"] > 0
+    mined = [record for path in sorted((tmp_path / "mined").glob("*.jsonl")) for record in records_of(path)]
+    assert _hunks(mined, "build") == [] and all(record["error"] == "" for record in mined)
+    every_hunk = _hunks(mined, "static")
+    assert len(every_hunk) == len(set(every_hunk)) and ("strkitport", cpus, 2) in every_hunk and ("strkitport", cpus, 1) in every_hunk
+    # Every build-proven hunk is one the mine stage saw too.
+    assert set(_hunks(harvested, "build")) < set(every_hunk)
+
+    curated = dataset_curate.curate({"src": [str(tmp_path / "harvest"), str(tmp_path / "mined")], "dest": str(tmp_path / "curated"),
+                                     "report": False, "near_duplicates": False})
+    dataset = records_of(tmp_path / "curated" / "dataset.jsonl")
+    assert curated["counts"]["kept"] == len(dataset) and curated["merged_by"]["exact"] == 0
+    built = set(_hunks(dataset, "build"))
+    assert built == set(_hunks(harvested, "build"))
+    # Each hunk once: static where no build proved it, else only its build record(s).
+    assert _hunks(dataset, "static") == sorted(set(every_hunk) - built)
+    assert set(_hunks(dataset, "static")) | built == set(every_hunk)
+    assert curated["merged_by"]["same_hunk"] == len(built)
+    by_key = {(record["port"], record["patch_file"], record["hunk"]): record["provenance"] for record in dataset}
+    assert by_key[("strkitport", cpus, 1)] == "build" and by_key[("strkitport", cpus, 2)] == "static"
 
 
 def test_second_run_changes_nothing(loo):

@@ -23,7 +23,7 @@ import pytest
 import yaml
 
 
-from playbook_harness import REPO, STANDIN, load_json_lines
+from playbook_harness import REPO, STANDIN, assert_ok, load_json_lines, run_playbook
 
 COPIED = ("ansible.cfg", "galaxy.yml", "meta", "playbooks", "plugins", "roles", "scripts", "inventory", "requirements")
 PORTS = ("tinyprocport",)  # harvested (built); mine reads every sample port's patches
@@ -44,10 +44,9 @@ def _working_copy(base: Path, stage: str) -> Path:
     return root
 
 
-def _stage(base: Path, stage: str, store: dict, extra: dict | None = None, playbook: str | None = None) -> dict:
-    root = _working_copy(base, stage)
-    collection = root / "ansible_collections" / "autoport" / "zos"
-    variables = {
+def _stage_variables(root: Path, store: dict) -> dict:
+    """The sample ports for harvest and mine, output and work folders under root."""
+    return {
         "autoport_store": store,
         "autoport_output_dir": str(root / "output"),
         "harvest_ports": [{"name": port, "src": str(REPO / "samples" / "ports" / port)} for port in PORTS],
@@ -55,8 +54,13 @@ def _stage(base: Path, stage: str, store: dict, extra: dict | None = None, playb
         "harvest_remote_dir": str(root / "remote"),
         "harvest_mirror_dir": str(REPO / "samples" / "mirror"),
         "harvest_poll_interval": 1,
-        "autoport_commit": "c0ffee%s" % stage.encode().hex()[:10],
     }
+
+
+def _stage(base: Path, stage: str, store: dict, extra: dict | None = None, playbook: str | None = None) -> dict:
+    root = _working_copy(base, stage)
+    collection = root / "ansible_collections" / "autoport" / "zos"
+    variables = dict(_stage_variables(root, store), autoport_commit="c0ffee%s" % stage.encode().hex()[:10])
     variables.update(extra or {})
     vars_file = base / ("%s-vars.json" % stage)
     vars_file.write_text(json.dumps(variables), encoding="utf-8")
@@ -237,22 +241,12 @@ def test_train_stage_trains_on_what_harvest_produced(tmp_path: Path) -> None:
 @pytest.mark.parametrize("kind", ["none", "path"])
 def test_stages_in_one_run_publish_one_summary_each(tmp_path: Path, kind: str) -> None:
     """site.yml runs every stage in one process: their set_stats add up, the location stays one value."""
-    from playbook_harness import assert_ok, run_playbook
-
     playbook = tmp_path / "two-stages.yml"
     playbook.write_text(yaml.safe_dump([{"ansible.builtin.import_playbook": str(REPO / "playbooks" / name)}
                                         for name in ("harvest.yml", "mine.yml", "curate.yml")]), encoding="utf-8")
     store = {"type": "path", "path": str(tmp_path / "store")} if kind == "path" else {}
     (tmp_path / "store").mkdir()
-    extravars = {
-        "autoport_store": store,
-        "autoport_output_dir": str(tmp_path / "output"),
-        "mine_ports": [{"name": port, "src": str(REPO / "samples" / "ports" / port)} for port in SAMPLE_PORTS],
-        "harvest_ports": [{"name": port, "src": str(REPO / "samples" / "ports" / port)} for port in PORTS],
-        "harvest_remote_dir": str(tmp_path / "remote"),
-        "harvest_poll_interval": 1,
-    }
-    run = run_playbook(str(playbook), extravars, private_data_dir=str(tmp_path / "run"))
+    run = run_playbook(str(playbook), _stage_variables(tmp_path, store), private_data_dir=str(tmp_path / "run"))
     assert_ok(run)
     runs = run.set_stats["autoport_runs"]
     assert set(runs) == {"harvest", "mine", "curate"}, runs

@@ -361,20 +361,38 @@ def ilab_text(system: str, user: str, assistant: str = "") -> str:
     return prompt + (assistant.strip() + END_TAG if assistant else "")
 
 
-def training_texts(generated: list[dict], messages: list[dict], alpaca: list[dict]) -> list[dict]:
-    """One {"prompt", "text", "source"} per usable example: generated messages, curated messages,
-    curated alpaca pairs; examples with an empty turn are left out."""
+def training_texts(generated: list[dict], messages: list[dict], alpaca: list[dict],
+                   max_curated: int = 0) -> tuple[list[dict], list[dict]]:
+    """(examples, left_out): one {"prompt", "text", "source"} per usable example of the generated
+    messages, curated messages and curated alpaca pairs, and one {"source", "index", "reason"} per
+    record left out. The curate stage writes the same records in both curated formats, so an
+    alpaca pair already taken as a curated message is left out; max_curated (0: all) caps the
+    curated examples, first ones first, so a small host trains on the teacher's samples in minutes."""
     out: list[dict] = []
-    for source, records in (("generated", generated), ("curated_messages", messages)):
-        for record in records:
-            system, user, assistant = from_messages(record)
-            if user.strip() and assistant.strip():
-                out.append({"prompt": ilab_text(system, user), "text": ilab_text(system, user, assistant), "source": source})
-    for record in alpaca:
-        user, assistant = from_alpaca(record)
-        if user and assistant:
-            out.append({"prompt": ilab_text("", user), "text": ilab_text("", user, assistant), "source": "curated_alpaca"})
-    return out
+    left_out: list[dict] = []
+    curated_pairs: set[tuple[tuple[str, ...], str]] = set()
+    for source, records in (("generated", generated), ("curated_messages", messages), ("curated_alpaca", alpaca)):
+        for index, record in enumerate(records):
+            if source == "curated_alpaca":
+                system, (user, assistant) = "", from_alpaca(record)
+            else:
+                system, user, assistant = from_messages(record)
+            # Alpaca puts the question before the context, messages after it: compare the parts.
+            pair = (tuple(sorted(part.strip() for part in user.split("\n\n") if part.strip())), assistant.strip())
+            reason = ""
+            if not (pair[0] and pair[1]):
+                reason = "an empty user or assistant turn"
+            elif source != "generated" and pair in curated_pairs:
+                reason = "the same question and answer as a curated messages record"
+            elif source != "generated" and max_curated and len(curated_pairs) >= max_curated:
+                reason = "over the cap of %d curated examples" % max_curated
+            if reason:
+                left_out.append({"source": source, "index": index, "reason": reason})
+                continue
+            if source != "generated":
+                curated_pairs.add(pair)
+            out.append({"prompt": ilab_text(system, user), "text": ilab_text(system, user, assistant), "source": source})
+    return out, left_out
 
 
 def read_jsonl(path: str, missing_ok: bool = True) -> list[dict]:

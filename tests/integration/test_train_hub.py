@@ -66,8 +66,14 @@ def curated(base: Path) -> Path:
     message = {"messages": [{"role": "system", "content": "s"}, {"role": "user", "content": user},
                             {"role": "assistant", "content": "Link zoslib and include its header:\n```c\n#include \"zos.h\"\n```"}]}
     alpaca = {"instruction": "Fix the build error on z/OS.", "input": "strndup undeclared", "output": "```c\n#include \"zos.h\"\n```"}
+    # The curate stage writes each record in both formats: the alpaca twin of the message is
+    # trained once; with hub_train_max_curated 2 the third curated record is left out.
+    context, question = user.split("\n\n")
+    twin = {"instruction": question, "input": context, "output": message["messages"][2]["content"]}
+    second = {"instruction": "Why does fopen return EDC5129I?", "input": "", "output": "The file does not exist; check the path."}
     (folder / "train_messages.jsonl").write_text(json.dumps(message) + "\n", encoding="utf-8")
-    (folder / "train_alpaca.jsonl").write_text(json.dumps(alpaca) + "\n", encoding="utf-8")
+    (folder / "train_alpaca.jsonl").write_text(json.dumps(twin) + "\n" + json.dumps(alpaca) + "\n" + json.dumps(second) + "\n",
+                                               encoding="utf-8")
     return folder
 
 
@@ -88,6 +94,7 @@ def variables(base: Path, taxonomy: Path, port: int) -> dict[str, Any]:
         "hub_train_serve_ctx_size": 1024,
         "hub_train_max_seq_len": 256,
         "hub_train_chat_max_tokens": 48,
+        "hub_train_max_curated": 2,
     }
 
 
@@ -146,6 +153,9 @@ def test_lora_training_used_the_seed_hyperparameters_and_the_curated_data(hub: d
     assert training["hyperparameters"]["dropout"] == pytest.approx(0.1)
     assert training["hyperparameters"]["scheduler"] == "cosine" and training["hyperparameters"]["group_by_length"] is True
     assert training["sources"]["curated_messages"] == 1 and training["sources"]["curated_alpaca"] == 1
+    assert training["left_out_by_reason"] == {"the same question and answer as a curated messages record": 1,
+                                              "over the cap of 2 curated examples": 1}
+    assert training["tokens"] > 0
     assert training["sources"].get("generated", 0) == report["samples"]["kept"]
     assert isinstance(training["final_loss"], float) and training["final_loss"] > 0 and training["steps"] >= 1
     assert training["trainable_parameters"] > 0

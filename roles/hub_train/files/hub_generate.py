@@ -106,11 +106,23 @@ class Teacher:
         return answers
 
 
-def skills_samples(teacher: Teacher, seeds: list) -> list:
+def skills_samples(teacher: Teacher, seeds: list) -> tuple:
+    """(samples, rejected): a question the teacher already wrote for an earlier seed is set
+    aside before it is answered and judged (a small teacher often repeats itself)."""
     questions = teacher.ask([hub_sdg.SKILL_QUESTION_PROMPT.format(**seed) for seed in seeds], QUESTION_TOKENS)
-    answers = teacher.ask([hub_sdg.ANSWER_PROMPT.format(question=question) for question in questions])
-    return [{"kind": "skills", "flow": "skills", "seed": seed["question"], "question": q, "answer": a}
-            for seed, q, a in zip(seeds, questions, answers)]
+    fresh, rejected, seen = [], [], set()
+    for seed, question in zip(seeds, questions):
+        key = " ".join(hub_sdg.tokens(question))
+        if key and key in seen:
+            rejected.append({"kind": "skills", "flow": "skills", "seed": seed["question"], "question": question, "answer": "",
+                             "stage": "dedup", "reason": "the same question as an earlier skills sample"})
+            continue
+        seen.add(key)
+        fresh.append((seed, question))
+    answers = teacher.ask([hub_sdg.ANSWER_PROMPT.format(question=question) for _seed, question in fresh])
+    samples = [{"kind": "skills", "flow": "skills", "seed": seed["question"], "question": q, "answer": a}
+               for (seed, q), a in zip(fresh, answers)]
+    return samples, rejected
 
 
 def self_instruct_samples(teacher: Teacher, seeds: list, template: str, count: int, threshold: float) -> tuple:
@@ -156,8 +168,9 @@ def run(args) -> dict:
     timings["read"] = time.monotonic() - started
     teacher = Teacher(args.url, args.model, args.max_tokens, args.temperature, args.seed)
     mark = time.monotonic()
-    samples = skills_samples(teacher, skill_seeds)
-    extra, dedup_rejected = self_instruct_samples(teacher, skill_seeds, template, args.num_instructions, args.rouge_threshold)
+    samples, dedup_rejected = skills_samples(teacher, skill_seeds)
+    extra, instructions_rejected = self_instruct_samples(teacher, skill_seeds, template, args.num_instructions, args.rouge_threshold)
+    dedup_rejected += instructions_rejected
     samples += extra + knowledge_samples(teacher, chunks)
     timings["generate"] = time.monotonic() - mark
     mark = time.monotonic()

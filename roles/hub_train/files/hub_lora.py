@@ -4,7 +4,8 @@
 """LoRA instruction tuning with transformers + peft, then merge into a plain Hugging Face folder.
 
 Runs inside the hub virtual environment, next to hub_sdg.py. Trains on the generated samples
-(kept.jsonl) plus the curated train_messages.jsonl / train_alpaca.jsonl, in the student's
+(kept.jsonl) plus the curated train_messages.jsonl / train_alpaca.jsonl (each curated record
+once, at most --max-curated of them), in the student's
 <|system|>/<|user|>/<|assistant|> text format, with the loss on the answer tokens only.
 Defaults are the seed's hyperparameters: r 64, alpha 16, dropout 0.1, cosine schedule,
 group_by_length. Writes the merged model and tokenizer to --out and train_report.json.
@@ -69,8 +70,9 @@ def train(args) -> dict:
 
     started = time.monotonic()
     torch.manual_seed(args.seed)
-    examples = hub_sdg.training_texts(
-        hub_sdg.read_jsonl(args.generated), hub_sdg.read_jsonl(args.curated_messages), hub_sdg.read_jsonl(args.curated_alpaca))
+    examples, left_out = hub_sdg.training_texts(
+        hub_sdg.read_jsonl(args.generated), hub_sdg.read_jsonl(args.curated_messages),
+        hub_sdg.read_jsonl(args.curated_alpaca), args.max_curated)
     if not examples:
         raise hub_sdg.HubDataError("no training example: %s, %s and %s hold no usable record"
                                    % (args.generated, args.curated_messages, args.curated_alpaca))
@@ -101,8 +103,12 @@ def train(args) -> dict:
     sources = {}
     for example in examples:
         sources[example["source"]] = sources.get(example["source"], 0) + 1
+    left_by_reason: dict = {}
+    for item in left_out:
+        left_by_reason[item["reason"]] = left_by_reason.get(item["reason"], 0) + 1
     return {
-        "examples": len(rows), "sources": sources, "steps": result.global_step, "device": device,
+        "examples": len(rows), "sources": sources, "tokens": sum(len(row["input_ids"]) for row in rows),
+        "left_out": left_out, "left_out_by_reason": left_by_reason, "steps": result.global_step, "device": device,
         "trainable_parameters": trainable, "final_loss": float(losses[-1]) if losses else None,
         "losses": [float(loss) for loss in losses],
         "hyperparameters": {"r": args.lora_r, "alpha": args.lora_alpha, "dropout": args.lora_dropout,
@@ -131,6 +137,7 @@ def main(argv=None) -> int:
     parser.add_argument("--batch-size", type=int, default=4)
     parser.add_argument("--grad-accum", type=int, default=1)
     parser.add_argument("--max-seq-len", type=int, default=512)
+    parser.add_argument("--max-curated", type=int, default=0, help="curated examples trained on (0: all)")
     parser.add_argument("--device", default="auto")
     parser.add_argument("--seed", type=int, default=42)
     args = parser.parse_args(argv)
@@ -141,7 +148,7 @@ def main(argv=None) -> int:
         return 2
     with open(args.report, "w", encoding="utf-8") as handle:
         json.dump(report, handle, indent=1, sort_keys=True)
-    print(json.dumps({k: report[k] for k in ("examples", "steps", "final_loss", "seconds")}))
+    print(json.dumps({k: report[k] for k in ("examples", "tokens", "steps", "final_loss", "seconds")}))
     return 0
 
 

@@ -110,3 +110,28 @@ def test_http_chat_errors_name_the_problem(tmp_path: Path) -> None:
                  "--question", "Q?", "--timeout", "5")
     assert result.returncode == 3 and "/completions did not answer" in result.stderr
     assert not (tmp_path / "t.json").exists()
+
+
+class RecordingTeacher:
+    """Answers each prompt from a list in order and keeps every prompt it was asked."""
+
+    def __init__(self, replies: list) -> None:
+        self.replies, self.prompts = list(replies), []
+
+    def ask(self, prompts: list, max_tokens: int = 0) -> list:
+        self.prompts.extend(prompts)
+        return [self.replies.pop(0) for _prompt in prompts]
+
+
+def test_a_repeated_skills_question_is_set_aside_before_it_is_answered(tools: Path) -> None:
+    generate = load_generate(tools)
+    seeds = [{"question": "Seed %d?" % n, "answer": "Answer %d." % n, "context": ""} for n in range(3)]
+    teacher = RecordingTeacher(["Why is strndup missing?", "why is STRNDUP missing", "What does EDC5129I mean?",
+                                "Answer one.", "Answer two."])
+    samples, rejected = generate.skills_samples(teacher, seeds)
+    assert [(s["question"], s["answer"]) for s in samples] == [("Why is strndup missing?", "Answer one."),
+                                                              ("What does EDC5129I mean?", "Answer two.")]
+    assert [(r["question"], r["stage"], r["seed"]) for r in rejected] == [("why is STRNDUP missing", "dedup", "Seed 1?")]
+    assert rejected[0]["reason"] == "the same question as an earlier skills sample"
+    # Three questions asked, two answers: the repeat never reached the teacher a second time.
+    assert len(teacher.prompts) == 5 and not any("why is STRNDUP missing" in p for p in teacher.prompts[3:])

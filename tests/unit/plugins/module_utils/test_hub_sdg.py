@@ -141,8 +141,10 @@ def test_training_texts_from_generated_messages_and_alpaca(tmp_path: Path) -> No
     messages = [{"messages": [{"role": "user", "content": "Q2?"}, {"role": "assistant", "content": "A2."}]},
                 {"messages": [{"role": "user", "content": "Q3?"}, {"role": "assistant", "content": " "}]}]
     alpaca = [{"instruction": "Fix it.", "input": "int x", "output": "int x;"}, {"instruction": "", "output": "y"}]
-    texts = hub_sdg.training_texts(generated, messages, alpaca)
+    texts, left_out = hub_sdg.training_texts(generated, messages, alpaca)
     assert [t["source"] for t in texts] == ["generated", "curated_messages", "curated_alpaca"]
+    assert [(item["source"], item["index"], item["reason"]) for item in left_out] == [
+        ("curated_messages", 1, "an empty user or assistant turn"), ("curated_alpaca", 1, "an empty user or assistant turn")]
     assert texts[0]["text"] == texts[0]["prompt"] + "A1.<|endoftext|>"
     assert texts[0]["prompt"] == "<|system|>\n%s\n<|user|>\nQ1?\n<|assistant|>\n" % hub_sdg.SYSTEM_PROMPT
     assert "<|user|>\nFix it.\n\nint x\n" in texts[2]["prompt"]
@@ -155,6 +157,31 @@ def test_training_texts_from_generated_messages_and_alpaca(tmp_path: Path) -> No
     path.write_text("{bad\n", encoding="utf-8")
     with pytest.raises(hub_sdg.HubDataError, match="line 1 is not JSON"):
         hub_sdg.read_jsonl(str(path))
+
+
+def test_a_curated_record_is_trained_once_and_the_curated_cap_is_kept_with_its_reason() -> None:
+    # The curate stage writes each record twice: as messages (context, then question) and as
+    # alpaca (question as instruction, context as input).
+    records = [("int x = %d" % n, "Why does line %d fail?" % n, "Add a semicolon %d." % n) for n in range(3)]
+    messages = [{"messages": [{"role": "system", "content": "s"}, {"role": "user", "content": c + "\n\n" + q},
+                              {"role": "assistant", "content": a}]} for c, q, a in records]
+    alpaca = [{"instruction": q, "input": c, "output": a} for c, q, a in records]
+    generated = [hub_sdg.messages_record("G%d?" % n, "A%d." % n) for n in range(3)]
+    texts, left_out = hub_sdg.training_texts(generated, messages, alpaca)
+    assert [t["source"] for t in texts] == ["generated"] * 3 + ["curated_messages"] * 3
+    assert {item["reason"] for item in left_out} == {"the same question and answer as a curated messages record"}
+    assert [item["index"] for item in left_out] == [0, 1, 2]
+    texts, left_out = hub_sdg.training_texts(generated, messages, alpaca, max_curated=2)
+    assert [t["source"] for t in texts] == ["generated"] * 3 + ["curated_messages"] * 2
+    assert "Why does line 1 fail?" in texts[-1]["text"]
+    assert [(item["source"], item["index"], item["reason"]) for item in left_out] == [
+        ("curated_messages", 2, "over the cap of 2 curated examples"),
+        ("curated_alpaca", 0, "the same question and answer as a curated messages record"),
+        ("curated_alpaca", 1, "the same question and answer as a curated messages record"),
+        ("curated_alpaca", 2, "over the cap of 2 curated examples")]
+    # An alpaca pair that differs from every message is its own example.
+    texts, _left = hub_sdg.training_texts([], [], [{"instruction": "Fix it.", "input": "int y", "output": "int y;"}], 1)
+    assert [t["source"] for t in texts] == ["curated_alpaca"]
 
 
 def test_resource_problem_names_disk_and_memory() -> None:

@@ -156,6 +156,10 @@ def test_lora_training_used_the_seed_hyperparameters_and_the_curated_data(hub: d
     assert training["left_out_by_reason"] == {"the same question and answer as a curated messages record": 1,
                                               "over the cap of 2 curated examples": 1}
     assert training["tokens"] > 0
+    # hub_train_precision auto: bf16 where the CPU computes it natively.
+    flags = Path("/proc/cpuinfo").read_text(encoding="ascii", errors="replace") if Path("/proc/cpuinfo").exists() else ""
+    native = "avx512_bf16" in flags.split() or "amx_bf16" in flags.split()
+    assert training["device"] == "cpu" and training["precision"] == ("bf16" if native else "fp32")
     assert training["sources"].get("generated", 0) == report["samples"]["kept"]
     assert isinstance(training["final_loss"], float) and training["final_loss"] > 0 and training["steps"] >= 1
     assert training["trainable_parameters"] > 0

@@ -135,3 +135,27 @@ def test_a_repeated_skills_question_is_set_aside_before_it_is_answered(tools: Pa
     assert rejected[0]["reason"] == "the same question as an earlier skills sample"
     # Three questions asked, two answers: the repeat never reached the teacher a second time.
     assert len(teacher.prompts) == 5 and not any("why is STRNDUP missing" in p for p in teacher.prompts[3:])
+
+
+def test_auto_precision_is_bf16_only_on_a_cpu_that_computes_it_natively(tmp_path: Path) -> None:
+    folder = tmp_path / "lora"
+    folder.mkdir()
+    shutil.copy(REPO / "roles" / "hub_train" / "files" / "hub_lora.py", folder)
+    shutil.copy(HUB_SDG, folder)
+    sys.path.insert(0, str(folder))
+    try:
+        import hub_lora  # type: ignore[import-not-found]
+    finally:
+        sys.path.remove(str(folder))
+    native = tmp_path / "native"
+    native.write_text("processor\t: 0\nflags\t\t: fpu sse2 avx2 avx512f avx512_bf16\n\nprocessor\t: 1\nflags\t\t: fpu avx512_bf16\n")
+    emulated = tmp_path / "emulated"
+    emulated.write_text("processor\t: 0\nflags\t\t: fpu sse2 avx2 avx512f\n")
+    assert hub_lora.cpu_has_bf16(str(native)) is True
+    assert hub_lora.cpu_has_bf16(str(emulated)) is False
+    assert hub_lora.cpu_has_bf16(str(tmp_path / "missing")) is False
+    # An explicit choice is kept whatever the device; auto on MPS stays fp32.
+    assert hub_lora.precision_of("fp32", "cpu") == "fp32" and hub_lora.precision_of("bf16", "mps") == "bf16"
+    assert hub_lora.precision_of("auto", "mps") == "fp32"
+    expected = "bf16" if hub_lora.cpu_has_bf16() else "fp32"
+    assert hub_lora.precision_of("auto", "cpu") == expected

@@ -277,6 +277,20 @@ def dedup_instructions(candidates: Iterable[str], seeds: list[str], threshold: f
 # --- Judge and rule filters -------------------------------------------------------------------------
 
 
+# A small teacher asked for a question often goes on to answer it: the answer is cut off
+# by the server (stop) and a leading label is dropped, so the question is the question only.
+QUESTION_STOP = ["\nAnswer:", "\nA:"]
+_QUESTION_LABEL = re.compile(r"^\s*(?:question|q)[ \t]*:[ \t]*", re.IGNORECASE)
+
+
+def clean_question(text: str) -> str:
+    """The question a teacher wrote, without a "Question:" label or an answer it went on to write."""
+    question = _QUESTION_LABEL.sub("", text or "", count=1)
+    for stop in QUESTION_STOP:
+        question = question.split(stop, 1)[0]
+    return question.strip()
+
+
 def judge_verdict(text: str) -> tuple[bool, str]:
     """(accepted, reason) from the judge's answer: YES accepts, NO rejects, anything else rejects."""
     answer = (text or "").strip()

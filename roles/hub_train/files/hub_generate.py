@@ -87,8 +87,9 @@ class Teacher:
             max_tokens=max_tokens, temperature=temperature, seed=seed,
         )
 
-    def ask(self, prompts: list, max_tokens: int = 0) -> list:
-        """The teacher's answers, in order; max_tokens caps short replies (questions, verdicts)."""
+    def ask(self, prompts: list, max_tokens: int = 0, stop: list = None) -> list:
+        """The teacher's answers, in order; max_tokens caps short replies (questions, verdicts),
+        and the server stops a reply at any of the stop strings."""
         import pandas as pd
 
         if not prompts:
@@ -97,6 +98,8 @@ class Teacher:
         self.calls += len(prompts)
         answers = []
         extra = {"max_tokens": max_tokens} if max_tokens else {}
+        if stop:
+            extra["stop"] = list(stop)
         for value in self.block.generate(frame, **extra)["response"].tolist():
             while isinstance(value, list):
                 value = value[0] if value else ""
@@ -107,15 +110,17 @@ class Teacher:
 
 
 def skills_samples(teacher: Teacher, seeds: list) -> tuple:
-    """(samples, rejected): a question the teacher already wrote for an earlier seed is set
-    aside before it is answered and judged (a small teacher often repeats itself)."""
-    questions = teacher.ask([hub_sdg.SKILL_QUESTION_PROMPT.format(**seed) for seed in seeds], QUESTION_TOKENS)
+    """(samples, rejected): an empty question, or one the teacher already wrote for an earlier
+    seed, is set aside before it is answered and judged (a small teacher often repeats itself)."""
+    questions = [hub_sdg.clean_question(text) for text in teacher.ask(
+        [hub_sdg.SKILL_QUESTION_PROMPT.format(**seed) for seed in seeds], QUESTION_TOKENS, hub_sdg.QUESTION_STOP)]
     fresh, rejected, seen = [], [], set()
     for seed, question in zip(seeds, questions):
         key = " ".join(hub_sdg.tokens(question))
-        if key and key in seen:
+        if not key or key in seen:
+            stage, reason = ("dedup", "the same question as an earlier skills sample") if key else ("rules", "empty turn: no question")
             rejected.append({"kind": "skills", "flow": "skills", "seed": seed["question"], "question": question, "answer": "",
-                             "stage": "dedup", "reason": "the same question as an earlier skills sample"})
+                             "stage": stage, "reason": reason})
             continue
         seen.add(key)
         fresh.append((seed, question))
@@ -139,7 +144,8 @@ def self_instruct_samples(teacher: Teacher, seeds: list, template: str, count: i
 
 
 def knowledge_samples(teacher: Teacher, chunks: list) -> list:
-    questions = teacher.ask([hub_sdg.KNOWLEDGE_QUESTION_PROMPT.format(passage=c["passage"]) for c in chunks], QUESTION_TOKENS)
+    questions = [hub_sdg.clean_question(text) for text in teacher.ask(
+        [hub_sdg.KNOWLEDGE_QUESTION_PROMPT.format(passage=c["passage"]) for c in chunks], QUESTION_TOKENS, hub_sdg.QUESTION_STOP)]
     answers = teacher.ask([hub_sdg.KNOWLEDGE_ANSWER_PROMPT.format(passage=c["passage"], question=q) for c, q in zip(chunks, questions)])
     return [{"kind": "knowledge", "flow": "knowledge", "leaf": c["leaf"], "document": c["document"], "question": q, "answer": a}
             for c, q, a in zip(chunks, questions, answers)]

@@ -116,25 +116,28 @@ class RecordingTeacher:
     """Answers each prompt from a list in order and keeps every prompt it was asked."""
 
     def __init__(self, replies: list) -> None:
-        self.replies, self.prompts = list(replies), []
+        self.replies, self.prompts, self.stops = list(replies), [], []
 
-    def ask(self, prompts: list, max_tokens: int = 0) -> list:
+    def ask(self, prompts: list, max_tokens: int = 0, stop: list = None) -> list:
         self.prompts.extend(prompts)
+        self.stops.append(stop)
         return [self.replies.pop(0) for _prompt in prompts]
 
 
 def test_a_repeated_skills_question_is_set_aside_before_it_is_answered(tools: Path) -> None:
     generate = load_generate(tools)
-    seeds = [{"question": "Seed %d?" % n, "answer": "Answer %d." % n, "context": ""} for n in range(3)]
-    teacher = RecordingTeacher(["Why is strndup missing?", "why is STRNDUP missing", "What does EDC5129I mean?",
-                                "Answer one.", "Answer two."])
+    seeds = [{"question": "Seed %d?" % n, "answer": "Answer %d." % n, "context": ""} for n in range(4)]
+    teacher = RecordingTeacher(["Why is strndup missing?", "Question: why is STRNDUP missing\nAnswer: link zoslib",
+                                "What does EDC5129I mean?", "Q: \nA: nothing", "Answer one.", "Answer two."])
     samples, rejected = generate.skills_samples(teacher, seeds)
     assert [(s["question"], s["answer"]) for s in samples] == [("Why is strndup missing?", "Answer one."),
                                                               ("What does EDC5129I mean?", "Answer two.")]
-    assert [(r["question"], r["stage"], r["seed"]) for r in rejected] == [("why is STRNDUP missing", "dedup", "Seed 1?")]
-    assert rejected[0]["reason"] == "the same question as an earlier skills sample"
-    # Three questions asked, two answers: the repeat never reached the teacher a second time.
-    assert len(teacher.prompts) == 5 and not any("why is STRNDUP missing" in p for p in teacher.prompts[3:])
+    assert [(r["question"], r["stage"], r["reason"], r["seed"]) for r in rejected] == [
+        ("why is STRNDUP missing", "dedup", "the same question as an earlier skills sample", "Seed 1?"),
+        ("", "rules", "empty turn: no question", "Seed 3?")]
+    # Four questions asked (stopped where the teacher starts answering), two answers.
+    assert teacher.stops[0] == generate.hub_sdg.QUESTION_STOP and teacher.stops[1] is None
+    assert len(teacher.prompts) == 6 and not any("STRNDUP" in p for p in teacher.prompts[4:])
 
 
 def test_auto_precision_is_bf16_only_on_a_cpu_that_computes_it_natively(tmp_path: Path) -> None:

@@ -184,6 +184,14 @@ def test_a_curated_record_is_trained_once_and_the_curated_cap_is_kept_with_its_r
     assert [t["source"] for t in texts] == ["curated_alpaca"]
 
 
+def test_clean_question_keeps_the_question_only() -> None:
+    assert hub_sdg.clean_question("Question: How do you fix X?\nAnswer: like this") == "How do you fix X?"
+    assert hub_sdg.clean_question("  q: Why?\nA: because") == "Why?"
+    assert hub_sdg.clean_question("How do I fix this?\n```c\nint x;\n```") == "How do I fix this?\n```c\nint x;\n```"
+    assert hub_sdg.clean_question("A question about questions: why?") == "A question about questions: why?"
+    assert hub_sdg.clean_question("") == ""
+
+
 def test_resource_problem_names_disk_and_memory() -> None:
     assert hub_sdg.resource_problem(5000, 1000, 8000, 2000) == ""
     message = hub_sdg.resource_problem(500, 1000, 1000, 2000)

@@ -37,9 +37,16 @@ GIT_ENV = dict(os.environ, GIT_AUTHOR_NAME="t", GIT_AUTHOR_EMAIL="t@t", GIT_COMM
 
 
 def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
+    """A free port whose next port is free too (the second teacher server listens there)."""
+    while True:
+        with socket.socket() as probe, socket.socket() as after:
+            probe.bind(("127.0.0.1", 0))
+            port = probe.getsockname()[1]
+            try:
+                after.bind(("127.0.0.1", port + 1))
+            except OSError:
+                continue
+            return port
 
 
 def demo_taxonomy(base: Path) -> Path:
@@ -95,6 +102,7 @@ def variables(base: Path, taxonomy: Path, port: int) -> dict[str, Any]:
         "hub_train_max_seq_len": 256,
         "hub_train_chat_max_tokens": 48,
         "hub_train_max_curated": 2,
+        "hub_train_teacher_servers": 2,
     }
 
 
@@ -142,8 +150,12 @@ def test_samples_come_from_skills_self_instruct_and_knowledge_and_every_rejectio
         roles = [message["role"] for message in record["messages"]]
         assert roles == ["system", "user", "assistant"] and all(m["content"].strip() for m in record["messages"])
     # Every teacher call went to the served teacher over HTTP (the server's log counts them).
-    served = (hub["output"] / "logs" / "server-teacher.log").read_text(encoding="utf-8", errors="replace")
-    assert served.count("POST /v1/chat/completions") == summary["teacher_calls"] > 0
+    # Two teacher servers (hub_train_teacher_servers 2): both answered, on ports port and port + 1.
+    logs = [hub["output"] / "logs" / name for name in ("server-teacher.log", "server-teacher-1.log")]
+    served = [log.read_text(encoding="utf-8", errors="replace").count("POST /v1/chat/completions") for log in logs]
+    assert sum(served) == summary["teacher_calls"] > 0 and min(served) > 0
+    assert "Uvicorn running on http://127.0.0.1:%d" % (hub["extravars"]["hub_train_serve_port"] + 1) in logs[1].read_text(
+        encoding="utf-8", errors="replace")
 
 
 def test_lora_training_used_the_seed_hyperparameters_and_the_curated_data(hub: dict[str, Any]) -> None:
@@ -180,10 +192,11 @@ def test_chat_went_through_the_http_api_and_the_server_was_stopped(hub: dict[str
     assert transcript["endpoint"].endswith("/v1/completions") and transcript["model"].endswith(".gguf")
     log = (hub["output"] / "logs" / "server-trained.log").read_text(encoding="utf-8", errors="replace")
     assert "POST /v1/completions" in log
-    assert not (hub["base"] / "work" / "server.pid").exists()
-    with socket.socket() as probe:
-        # Nothing listens on the port any more (connection refused).
-        assert probe.connect_ex(("127.0.0.1", hub["extravars"]["hub_train_serve_port"])) != 0
+    assert not (hub["base"] / "work" / "server.pid").exists() and not (hub["base"] / "work" / "server-1.pid").exists()
+    for port in (hub["extravars"]["hub_train_serve_port"], hub["extravars"]["hub_train_serve_port"] + 1):
+        with socket.socket() as probe:
+            # Nothing listens on the teacher's ports any more (connection refused).
+            assert probe.connect_ex(("127.0.0.1", port)) != 0
 
 
 def test_the_trained_gguf_is_served_and_answers_over_http(hub: dict[str, Any]) -> None:
@@ -266,6 +279,17 @@ def test_a_port_in_use_fails_first_naming_the_variable(tmp_path: Path) -> None:
     messages = failure_messages(run)
     assert len(messages) == 1 and "port %d" % port in messages[0] and "hub_train_serve_port" in messages[0]
     assert "Provide the InstructLab environment" not in started_tasks(run)
+
+
+def test_a_busy_port_of_the_second_teacher_server_fails_first(tmp_path: Path) -> None:
+    port = free_port()
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", port + 1))
+        busy.listen(1)
+        run = run_bad(tmp_path, demo_taxonomy(tmp_path), port=port)
+    messages = failure_messages(run)
+    assert len(messages) == 1 and messages[0].startswith("port %d on 127.0.0.1 is in use" % (port + 1))
+    assert "and the 1 ports after it" in messages[0]
 
 
 def test_a_taxonomy_without_trainable_leaf_fails_first(tmp_path: Path) -> None:

@@ -5,7 +5,8 @@
 
 Runs inside the hub virtual environment, next to hub_sdg.py (copied from the collection's
 module_utils). Every teacher call goes through sdg_hub's LLMChatBlock (LiteLLM) to the
-OpenAI-compatible llama-cpp-python server at --url.
+OpenAI-compatible llama-cpp-python server at --url (several servers: each call's prompts are
+dealt among them and asked in parallel).
 
 Flows: skills (seed -> new question in the same error category -> answer with corrected
 code), self-instruct (new instructions from the seeds and a replaceable prompt, ROUGE-L
@@ -74,38 +75,55 @@ def knowledge_chunks(leaf_path: str, leaf: dict, workdir: str, max_words: int) -
     return chunks
 
 
-class Teacher:
-    """The served teacher, asked through sdg_hub's LLMChatBlock."""
+def spread(items: list, parts: int) -> list:
+    """items dealt round-robin into at most `parts` lists of (index, item), none empty."""
+    hands = [[(index, item) for index, item in enumerate(items) if index % parts == part] for part in range(parts)]
+    return [hand for hand in hands if hand]
 
-    def __init__(self, url: str, model: str, max_tokens: int, temperature: float, seed: int):
+
+class Teacher:
+    """The served teacher, asked through sdg_hub's LLMChatBlock: one block per server, the
+    prompts of a call dealt among the servers and asked in parallel (a server answers one
+    request at a time), the answers back in the prompts' order."""
+
+    def __init__(self, urls: list, model: str, max_tokens: int, temperature: float, seed: int):
         from sdg_hub.core.blocks.llm.llm_chat_block import LLMChatBlock
 
         self.calls = 0
-        self.block = LLMChatBlock(
-            block_name="teacher", input_cols=["messages"], output_cols=["response"],
+        self.blocks = [LLMChatBlock(
+            block_name="teacher%d" % number, input_cols=["messages"], output_cols=["response"],
             model="openai/" + model, api_base=url, api_key="none", timeout=600.0, num_retries=1,
             max_tokens=max_tokens, temperature=temperature, seed=seed,
-        )
+        ) for number, url in enumerate(urls)]
 
     def ask(self, prompts: list, max_tokens: int = 0, stop: list = None) -> list:
         """The teacher's answers, in order; max_tokens caps short replies (questions, verdicts),
         and the server stops a reply at any of the stop strings."""
         import pandas as pd
 
+        from concurrent.futures import ThreadPoolExecutor
+
         if not prompts:
             return []
-        frame = pd.DataFrame({"messages": [[{"role": "user", "content": prompt}] for prompt in prompts]})
         self.calls += len(prompts)
-        answers = []
         extra = {"max_tokens": max_tokens} if max_tokens else {}
         if stop:
             extra["stop"] = list(stop)
-        for value in self.block.generate(frame, **extra)["response"].tolist():
-            while isinstance(value, list):
-                value = value[0] if value else ""
-            if isinstance(value, dict):
-                value = value.get("content") or ""
-            answers.append(str(value or "").strip())
+
+        def ask_one_server(block, hand: list) -> list:
+            frame = pd.DataFrame({"messages": [[{"role": "user", "content": prompt}] for _index, prompt in hand]})
+            return list(zip([index for index, _prompt in hand], block.generate(frame, **extra)["response"].tolist()))
+
+        hands = spread(prompts, len(self.blocks))
+        answers = [""] * len(prompts)
+        with ThreadPoolExecutor(max_workers=len(hands)) as pool:
+            for replies in pool.map(ask_one_server, self.blocks, hands):
+                for index, value in replies:
+                    while isinstance(value, list):
+                        value = value[0] if value else ""
+                    if isinstance(value, dict):
+                        value = value.get("content") or ""
+                    answers[index] = str(value or "").strip()
         return answers
 
 
@@ -172,7 +190,7 @@ def run(args) -> dict:
     with open(args.prompt_file, "r", encoding="utf-8") as handle:
         template = handle.read()
     timings["read"] = time.monotonic() - started
-    teacher = Teacher(args.url, args.model, args.max_tokens, args.temperature, args.seed)
+    teacher = Teacher([url.strip() for url in args.url.split(",") if url.strip()], args.model, args.max_tokens, args.temperature, args.seed)
     mark = time.monotonic()
     samples, dedup_rejected = skills_samples(teacher, skill_seeds)
     extra, instructions_rejected = self_instruct_samples(teacher, skill_seeds, template, args.num_instructions, args.rouge_threshold)
@@ -205,7 +223,7 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--taxonomy", required=True)
     parser.add_argument("--out", required=True)
-    parser.add_argument("--url", required=True)
+    parser.add_argument("--url", required=True, help="the teacher's server, or several, comma-separated")
     parser.add_argument("--model", default="teacher")
     parser.add_argument("--prompt-file", required=True)
     parser.add_argument("--num-instructions", type=int, default=4)

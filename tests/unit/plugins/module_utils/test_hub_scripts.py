@@ -162,3 +162,10 @@ def test_auto_precision_is_bf16_only_on_a_cpu_that_computes_it_natively(tmp_path
     assert hub_lora.precision_of("auto", "mps") == "fp32"
     expected = "bf16" if hub_lora.cpu_has_bf16() else "fp32"
     assert hub_lora.precision_of("auto", "cpu") == expected
+
+
+def test_prompts_are_dealt_round_robin_among_the_teacher_servers(tools: Path) -> None:
+    generate = load_generate(tools)
+    assert generate.spread(["a", "b", "c", "d", "e"], 2) == [[(0, "a"), (2, "c"), (4, "e")], [(1, "b"), (3, "d")]]
+    assert generate.spread(["a"], 3) == [[(0, "a")]]
+    assert generate.spread([], 2) == []

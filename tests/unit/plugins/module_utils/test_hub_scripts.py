@@ -130,8 +130,8 @@ def test_a_repeated_skills_question_is_set_aside_before_it_is_answered(tools: Pa
     teacher = RecordingTeacher(["Why is strndup missing?", "Question: why is STRNDUP missing\nAnswer: link zoslib",
                                 "What does EDC5129I mean?", "Q: \nA: nothing", "Answer one.", "Answer two."])
     samples, rejected = generate.skills_samples(teacher, seeds)
-    assert [(s["question"], s["answer"]) for s in samples] == [("Why is strndup missing?", "Answer one."),
-                                                              ("What does EDC5129I mean?", "Answer two.")]
+    assert [(s["question"], s["answer"]) for s in samples] == [
+        ("Why is strndup missing?", "Answer one."), ("What does EDC5129I mean?", "Answer two.")]
     assert [(r["question"], r["stage"], r["reason"], r["seed"]) for r in rejected] == [
         ("why is STRNDUP missing", "dedup", "the same question as an earlier skills sample", "Seed 1?"),
         ("", "rules", "empty turn: no question", "Seed 3?")]

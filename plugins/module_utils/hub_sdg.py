@@ -274,6 +274,25 @@ def dedup_instructions(candidates: Iterable[str], seeds: list[str], threshold: f
     return kept, rejected
 
 
+def distinct_questions(questions: Iterable[str]) -> tuple[list[int], dict[int, tuple[str, str]]]:
+    """Indexes of the questions worth answering, and (stage, reason) for each one set aside:
+    an empty question, or one with the same words as an earlier one (a small teacher often
+    repeats itself, and answering and judging a repeat costs two teacher calls for nothing)."""
+    fresh: list[int] = []
+    set_aside: dict[int, tuple[str, str]] = {}
+    seen: set[str] = set()
+    for index, question in enumerate(questions):
+        key = " ".join(tokens(question))
+        if not key:
+            set_aside[index] = ("rules", "empty turn: no question")
+        elif key in seen:
+            set_aside[index] = ("dedup", "the same question as an earlier skills sample")
+        else:
+            seen.add(key)
+            fresh.append(index)
+    return fresh, set_aside
+
+
 # --- Judge and rule filters -------------------------------------------------------------------------
 
 

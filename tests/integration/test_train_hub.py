@@ -172,6 +172,9 @@ def test_lora_training_used_the_seed_hyperparameters_and_the_curated_data(hub: d
     flags = Path("/proc/cpuinfo").read_text(encoding="ascii", errors="replace") if Path("/proc/cpuinfo").exists() else ""
     native = "avx512_bf16" in flags.split() or "amx_bf16" in flags.split()
     assert training["device"] == "cpu" and training["precision"] == ("bf16" if native else "fp32")
+    # hub_train_micro_batch_size auto on a CPU: each batch of 4 run one example a pass, accumulated.
+    assert (training["hyperparameters"]["batch_size"], training["hyperparameters"]["micro_batch_size"],
+            training["hyperparameters"]["accumulation_steps"]) == (4, 1, 4)
     assert training["sources"].get("generated", 0) == report["samples"]["kept"]
     assert isinstance(training["final_loss"], float) and training["final_loss"] > 0 and training["steps"] >= 1
     assert training["trainable_parameters"] > 0

@@ -132,16 +132,10 @@ def skills_samples(teacher: Teacher, seeds: list) -> tuple:
     seed, is set aside before it is answered and judged (a small teacher often repeats itself)."""
     questions = [hub_sdg.clean_question(text) for text in teacher.ask(
         [hub_sdg.SKILL_QUESTION_PROMPT.format(**seed) for seed in seeds], QUESTION_TOKENS, hub_sdg.QUESTION_STOP)]
-    fresh, rejected, seen = [], [], set()
-    for seed, question in zip(seeds, questions):
-        key = " ".join(hub_sdg.tokens(question))
-        if not key or key in seen:
-            stage, reason = ("dedup", "the same question as an earlier skills sample") if key else ("rules", "empty turn: no question")
-            rejected.append({"kind": "skills", "flow": "skills", "seed": seed["question"], "question": question, "answer": "",
-                             "stage": stage, "reason": reason})
-            continue
-        seen.add(key)
-        fresh.append((seed, question))
+    indexes, set_aside = hub_sdg.distinct_questions(questions)
+    rejected = [{"kind": "skills", "flow": "skills", "seed": seeds[i]["question"], "question": questions[i], "answer": "",
+                 "stage": stage, "reason": reason} for i, (stage, reason) in sorted(set_aside.items())]
+    fresh = [(seeds[i], questions[i]) for i in indexes]
     answers = teacher.ask([hub_sdg.ANSWER_PROMPT.format(question=question) for _seed, question in fresh])
     samples = [{"kind": "skills", "flow": "skills", "seed": seed["question"], "question": q, "answer": a}
                for (seed, q), a in zip(fresh, answers)]

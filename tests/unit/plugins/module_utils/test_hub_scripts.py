@@ -140,7 +140,8 @@ def test_a_repeated_skills_question_is_set_aside_before_it_is_answered(tools: Pa
     assert len(teacher.prompts) == 6 and not any("STRNDUP" in p for p in teacher.prompts[4:])
 
 
-def test_auto_precision_is_bf16_only_on_a_cpu_that_computes_it_natively(tmp_path: Path) -> None:
+def load_lora(tmp_path: Path):
+    """hub_lora.py as the role runs it: beside its own copy of hub_sdg.py."""
     folder = tmp_path / "lora"
     folder.mkdir()
     shutil.copy(REPO / "roles" / "hub_train" / "files" / "hub_lora.py", folder)
@@ -150,6 +151,12 @@ def test_auto_precision_is_bf16_only_on_a_cpu_that_computes_it_natively(tmp_path
         import hub_lora  # type: ignore[import-not-found]
     finally:
         sys.path.remove(str(folder))
+        sys.modules.pop("hub_lora", None)
+    return hub_lora
+
+
+def test_auto_precision_is_bf16_only_on_a_cpu_that_computes_it_natively(tmp_path: Path) -> None:
+    hub_lora = load_lora(tmp_path)
     native = tmp_path / "native"
     native.write_text("processor\t: 0\nflags\t\t: fpu sse2 avx2 avx512f avx512_bf16\n\nprocessor\t: 1\nflags\t\t: fpu avx512_bf16\n")
     emulated = tmp_path / "emulated"
@@ -160,8 +167,17 @@ def test_auto_precision_is_bf16_only_on_a_cpu_that_computes_it_natively(tmp_path
     # An explicit choice is kept whatever the device; auto on MPS stays fp32.
     assert hub_lora.precision_of("fp32", "cpu") == "fp32" and hub_lora.precision_of("bf16", "mps") == "bf16"
     assert hub_lora.precision_of("auto", "mps") == "fp32"
-    expected = "bf16" if hub_lora.cpu_has_bf16() else "fp32"
-    assert hub_lora.precision_of("auto", "cpu") == expected
+    assert hub_lora.precision_of("auto", "cpu", str(native)) == "bf16"
+    assert hub_lora.precision_of("auto", "cpu", str(emulated)) == "fp32"
+
+
+def test_a_cpu_runs_each_batch_one_example_a_pass_and_accumulates_the_rest(tmp_path: Path) -> None:
+    hub_lora = load_lora(tmp_path)
+    assert hub_lora.micro_batches(4, 0, "cpu") == (1, 4)
+    assert hub_lora.micro_batches(4, 0, "cuda") == (4, 1) and hub_lora.micro_batches(4, 0, "mps") == (4, 1)
+    assert hub_lora.micro_batches(4, 2, "cpu") == (2, 2) and hub_lora.micro_batches(1, 0, "cpu") == (1, 1)
+    with pytest.raises(hub_lora.hub_sdg.HubDataError, match="multiple of the micro-batch size"):
+        hub_lora.micro_batches(4, 3, "cuda")
 
 
 def test_prompts_are_dealt_round_robin_among_the_teacher_servers(tools: Path) -> None:

@@ -90,6 +90,16 @@ def test_dedup_drops_near_copies_of_seeds_and_of_each_other_with_reason() -> Non
         hub_sdg.dedup_instructions(candidates, seeds, threshold=0.0)
 
 
+def test_distinct_questions_sets_aside_empty_questions_and_repeats_in_other_case_or_spacing() -> None:
+    questions = ["Why is strndup missing?", "  ", "why is  STRNDUP missing", "What does EDC5129I mean?", ""]
+    fresh, set_aside = hub_sdg.distinct_questions(questions)
+    assert fresh == [0, 3]
+    assert set_aside == {1: ("rules", "empty turn: no question"),
+                         2: ("dedup", "the same question as an earlier skills sample"),
+                         4: ("rules", "empty turn: no question")}
+    assert hub_sdg.distinct_questions([]) == ([], {})
+
+
 def test_self_instruct_prompt_and_parsing() -> None:
     prompt = hub_sdg.self_instruct_prompt("Give {count}:\n{examples}\n", [{"question": "Why  is\nit?"}, {"question": "How so?"}], 3)
     assert prompt == "Give 3:\n1. Why is it?\n2. How so?\n"

@@ -5,8 +5,8 @@
 
 Runs inside the hub virtual environment, next to hub_sdg.py (copied from the collection's
 module_utils). Every teacher call goes through sdg_hub's LLMChatBlock (LiteLLM) to the
-OpenAI-compatible llama-cpp-python server at --url (several servers: each call's prompts are
-dealt among them and asked in parallel).
+OpenAI-compatible llama-cpp-python server at --url (several servers: requests wait in one
+queue and each server takes the next one when it is free).
 
 Flows: skills (seed -> new question in the same error category -> answer with corrected
 code), self-instruct (new instructions from the seeds and a replaceable prompt, ROUGE-L
@@ -19,13 +19,17 @@ the rule filters and the LLM judge. Writes kept.jsonl (messages format), samples
 from __future__ import annotations
 
 import argparse
+import functools
 import glob
 import json
 import os
 import resource
 import subprocess
 import sys
+import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any, Callable, NamedTuple
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
@@ -75,92 +79,136 @@ def knowledge_chunks(leaf_path: str, leaf: dict, workdir: str, max_words: int) -
     return chunks
 
 
-def spread(items: list, parts: int) -> list:
-    """items dealt round-robin into at most `parts` lists of (index, item), none empty."""
-    hands = [[(index, item) for index, item in enumerate(items) if index % parts == part] for part in range(parts)]
-    return [hand for hand in hands if hand]
+class Ask(NamedTuple):
+    """One request to the teacher: the prompt, a cap on the reply's tokens (0: the server's
+    default) and strings the server stops at; step names it in the summary's timings."""
+
+    prompt: str
+    step: str
+    max_tokens: int = 0
+    stop: tuple = ()
+
+
+def reply_text(value: Any) -> str:
+    """The text of one LLMChatBlock response (a string, or a list or dict around one)."""
+    while isinstance(value, list):
+        value = value[0] if value else ""
+    if isinstance(value, dict):
+        value = value.get("content") or ""
+    return str(value or "").strip()
+
+
+def sdg_asker(url: str, model: str, max_tokens: int, temperature: float, seed: int) -> Callable[[Ask], str]:
+    """A function that asks the teacher served at url one request through sdg_hub's LLMChatBlock."""
+    import pandas as pd
+    from sdg_hub.core.blocks.llm.llm_chat_block import LLMChatBlock
+
+    block = LLMChatBlock(
+        block_name="teacher", input_cols=["messages"], output_cols=["response"],
+        model="openai/" + model, api_base=url, api_key="none", timeout=600.0, num_retries=1,
+        max_tokens=max_tokens, temperature=temperature, seed=seed,
+    )
+
+    def ask(request: Ask) -> str:
+        extra: dict = {"max_tokens": request.max_tokens} if request.max_tokens else {}
+        if request.stop:
+            extra["stop"] = list(request.stop)
+        frame = pd.DataFrame({"messages": [[{"role": "user", "content": request.prompt}]]})
+        return reply_text(block.generate(frame, **extra)["response"].tolist()[0])
+    return ask
 
 
 class Teacher:
-    """The served teacher, asked through sdg_hub's LLMChatBlock: one block per server, the
-    prompts of a call dealt among the servers and asked in parallel (a server answers one
-    request at a time), the answers back in the prompts' order."""
+    """The served teacher, one asker per server. Jobs wait in one queue and each server's
+    thread takes the next one as soon as it is free (a server answers one request at a time;
+    a share dealt in advance would leave a server idle while the other finishes a long reply).
+    A job may ask several requests in a row (an answer, then its verdict) on its server."""
 
-    def __init__(self, urls: list, model: str, max_tokens: int, temperature: float, seed: int):
-        from sdg_hub.core.blocks.llm.llm_chat_block import LLMChatBlock
-
+    def __init__(self, askers: list):
+        self.askers = askers
         self.calls = 0
-        self.blocks = [LLMChatBlock(
-            block_name="teacher%d" % number, input_cols=["messages"], output_cols=["response"],
-            model="openai/" + model, api_base=url, api_key="none", timeout=600.0, num_retries=1,
-            max_tokens=max_tokens, temperature=temperature, seed=seed,
-        ) for number, url in enumerate(urls)]
+        self.seconds: dict = {}
+        self._lock = threading.Lock()
 
-    def ask(self, prompts: list, max_tokens: int = 0, stop: list = None) -> list:
-        """The teacher's answers, in order; max_tokens caps short replies (questions, verdicts),
-        and the server stops a reply at any of the stop strings."""
-        import pandas as pd
+    def _timed(self, asker: Callable[[Ask], str]) -> Callable[[Ask], str]:
+        def ask(request: Ask) -> str:
+            started = time.monotonic()
+            reply = asker(request)
+            with self._lock:
+                self.calls += 1
+                self.seconds[request.step] = self.seconds.get(request.step, 0.0) + time.monotonic() - started
+            return reply
+        return ask
 
-        from concurrent.futures import ThreadPoolExecutor
+    def map(self, jobs: list) -> list:
+        """Each job's result, in order; a job is called with the ask function of the server that took it."""
+        results: list = [None] * len(jobs)
+        queue = iter(range(len(jobs)))
 
-        if not prompts:
-            return []
-        self.calls += len(prompts)
-        extra = {"max_tokens": max_tokens} if max_tokens else {}
-        if stop:
-            extra["stop"] = list(stop)
+        def work(asker: Callable[[Ask], str]) -> None:
+            ask = self._timed(asker)
+            while True:
+                with self._lock:
+                    index = next(queue, None)
+                if index is None:
+                    return
+                results[index] = jobs[index](ask)
 
-        def ask_one_server(block, hand: list) -> list:
-            frame = pd.DataFrame({"messages": [[{"role": "user", "content": prompt}] for _index, prompt in hand]})
-            return list(zip([index for index, _prompt in hand], block.generate(frame, **extra)["response"].tolist()))
+        if jobs:
+            with ThreadPoolExecutor(max_workers=len(self.askers)) as pool:
+                list(pool.map(work, self.askers))
+        return results
 
-        hands = spread(prompts, len(self.blocks))
-        answers = [""] * len(prompts)
-        with ThreadPoolExecutor(max_workers=len(hands)) as pool:
-            for replies in pool.map(ask_one_server, self.blocks, hands):
-                for index, value in replies:
-                    while isinstance(value, list):
-                        value = value[0] if value else ""
-                    if isinstance(value, dict):
-                        value = value.get("content") or ""
-                    answers[index] = str(value or "").strip()
-        return answers
+    def ask(self, requests: list) -> list:
+        """The teacher's replies to the requests, in order."""
+        return self.map([functools.partial(lambda request, ask: ask(request), request) for request in requests])
 
 
-def skills_samples(teacher: Teacher, seeds: list) -> tuple:
-    """(samples, rejected): an empty question, or one the teacher already wrote for an earlier
-    seed, is set aside before it is answered and judged (a small teacher often repeats itself)."""
-    questions = [hub_sdg.clean_question(text) for text in teacher.ask(
-        [hub_sdg.SKILL_QUESTION_PROMPT.format(**seed) for seed in seeds], QUESTION_TOKENS, hub_sdg.QUESTION_STOP)]
+def question_requests(seeds: list, chunks: list, template: str, count: int) -> list:
+    """The first round: a new question per skills seed, a question per knowledge passage, and
+    (count > 0) one self-instruct list; the questions stop where the teacher starts answering."""
+    requests = [Ask(hub_sdg.SKILL_QUESTION_PROMPT.format(**seed), "question", QUESTION_TOKENS, tuple(hub_sdg.QUESTION_STOP))
+                for seed in seeds]
+    requests += [Ask(hub_sdg.KNOWLEDGE_QUESTION_PROMPT.format(passage=chunk["passage"]), "question", QUESTION_TOKENS,
+                     tuple(hub_sdg.QUESTION_STOP)) for chunk in chunks]
+    if count > 0:
+        requests.append(Ask(hub_sdg.self_instruct_prompt(template, seeds, count), "self-instruct"))
+    return requests
+
+
+def samples_to_answer(seeds: list, chunks: list, replies: list, count: int, threshold: float) -> tuple:
+    """(samples to answer, each with the prompt that answers it; rejected): from the first round's
+    replies, in the order question_requests asked. An empty or repeated skills question and a
+    self-instruct instruction too close to a seed or another one are set aside unanswered."""
+    questions = [hub_sdg.clean_question(text) for text in replies[:len(seeds)]]
     indexes, set_aside = hub_sdg.distinct_questions(questions)
     rejected = [{"kind": "skills", "flow": "skills", "seed": seeds[i]["question"], "question": questions[i], "answer": "",
                  "stage": stage, "reason": reason} for i, (stage, reason) in sorted(set_aside.items())]
-    fresh = [(seeds[i], questions[i]) for i in indexes]
-    answers = teacher.ask([hub_sdg.ANSWER_PROMPT.format(question=question) for _seed, question in fresh])
-    samples = [{"kind": "skills", "flow": "skills", "seed": seed["question"], "question": q, "answer": a}
-               for (seed, q), a in zip(fresh, answers)]
-    return samples, rejected
+    pending = [({"kind": "skills", "flow": "skills", "seed": seeds[i]["question"], "question": questions[i]},
+                hub_sdg.ANSWER_PROMPT.format(question=questions[i])) for i in indexes]
+    if count > 0:
+        candidates = hub_sdg.parse_instructions(replies[-1])[:count]
+        kept, dropped = hub_sdg.dedup_instructions(candidates, [seed["question"] for seed in seeds], threshold)
+        pending += [({"kind": "skills", "flow": "self_instruct", "question": q}, hub_sdg.ANSWER_PROMPT.format(question=q)) for q in kept]
+        rejected += [{"kind": "skills", "flow": "self_instruct", "question": item["instruction"], "answer": "",
+                      "stage": "dedup", "reason": item["reason"], "closest": item["closest"]} for item in dropped]
+    for chunk, text in zip(chunks, replies[len(seeds):len(seeds) + len(chunks)]):
+        question = hub_sdg.clean_question(text)
+        pending.append(({"kind": "knowledge", "flow": "knowledge", "leaf": chunk["leaf"], "document": chunk["document"],
+                         "question": question},
+                        hub_sdg.KNOWLEDGE_ANSWER_PROMPT.format(passage=chunk["passage"], question=question)))
+    return pending, rejected
 
 
-def self_instruct_samples(teacher: Teacher, seeds: list, template: str, count: int, threshold: float) -> tuple:
-    if count <= 0:
-        return [], []
-    raw = teacher.ask([hub_sdg.self_instruct_prompt(template, seeds, count)])[0]
-    candidates = hub_sdg.parse_instructions(raw)[:count]
-    kept, dropped = hub_sdg.dedup_instructions(candidates, [seed["question"] for seed in seeds], threshold)
-    answers = teacher.ask([hub_sdg.ANSWER_PROMPT.format(question=question) for question in kept])
-    samples = [{"kind": "skills", "flow": "self_instruct", "question": q, "answer": a} for q, a in zip(kept, answers)]
-    rejected = [{"kind": "skills", "flow": "self_instruct", "question": item["instruction"], "answer": "",
-                 "stage": "dedup", "reason": item["reason"], "closest": item["closest"]} for item in dropped]
-    return samples, rejected
-
-
-def knowledge_samples(teacher: Teacher, chunks: list) -> list:
-    questions = [hub_sdg.clean_question(text) for text in teacher.ask(
-        [hub_sdg.KNOWLEDGE_QUESTION_PROMPT.format(passage=c["passage"]) for c in chunks], QUESTION_TOKENS, hub_sdg.QUESTION_STOP)]
-    answers = teacher.ask([hub_sdg.KNOWLEDGE_ANSWER_PROMPT.format(passage=c["passage"], question=q) for c, q in zip(chunks, questions)])
-    return [{"kind": "knowledge", "flow": "knowledge", "leaf": c["leaf"], "document": c["document"], "question": q, "answer": a}
-            for c, q, a in zip(chunks, questions, answers)]
+def answer_and_judge(sample: dict, prompt: str, judge: bool, mode: str) -> Callable[[Callable[[Ask], str]], tuple]:
+    """A job: answer the sample, then (judge on, rule filters passed) ask for the verdict on the same server."""
+    def job(ask: Callable[[Ask], str]) -> tuple:
+        answered = dict(sample, answer=ask(Ask(prompt, "answer")))
+        if not judge or hub_sdg.rule_reject(answered, mode):
+            return answered, None
+        verdict = ask(Ask(hub_sdg.JUDGE_PROMPT.format(question=answered["question"], answer=answered["answer"]), "judge", VERDICT_TOKENS))
+        return answered, hub_sdg.judge_verdict(verdict)
+    return job
 
 
 def write_jsonl(path: str, records: list) -> None:
@@ -184,21 +232,20 @@ def run(args) -> dict:
     with open(args.prompt_file, "r", encoding="utf-8") as handle:
         template = handle.read()
     timings["read"] = time.monotonic() - started
-    teacher = Teacher([url.strip() for url in args.url.split(",") if url.strip()], args.model, args.max_tokens, args.temperature, args.seed)
+    urls = [url.strip() for url in args.url.split(",") if url.strip()]
+    teacher = Teacher([sdg_asker(url, args.model, args.max_tokens, args.temperature, args.seed) for url in urls])
+    # Two rounds, each a queue that every server takes from: all questions (skills, knowledge,
+    # the self-instruct list), then each sample's answer followed by its verdict.
     mark = time.monotonic()
-    samples, dedup_rejected = skills_samples(teacher, skill_seeds)
-    extra, instructions_rejected = self_instruct_samples(teacher, skill_seeds, template, args.num_instructions, args.rouge_threshold)
-    dedup_rejected += instructions_rejected
-    samples += extra + knowledge_samples(teacher, chunks)
-    timings["generate"] = time.monotonic() - mark
+    count = args.num_instructions if skill_seeds else 0
+    replies = teacher.ask(question_requests(skill_seeds, chunks, template, count))
+    pending, dedup_rejected = samples_to_answer(skill_seeds, chunks, replies, count, args.rouge_threshold)
+    timings["questions"] = time.monotonic() - mark
     mark = time.monotonic()
-    verdicts = {}
-    if args.judge:
-        candidates = [i for i, s in enumerate(samples) if not hub_sdg.rule_reject(s, args.filter)]
-        answers = teacher.ask([hub_sdg.JUDGE_PROMPT.format(question=samples[i]["question"], answer=samples[i]["answer"])
-                               for i in candidates], VERDICT_TOKENS)
-        verdicts = {i: hub_sdg.judge_verdict(a) for i, a in zip(candidates, answers)}
-    timings["judge"] = time.monotonic() - mark
+    answered = teacher.map([answer_and_judge(sample, prompt, args.judge, args.filter) for sample, prompt in pending])
+    timings["answers and verdicts"] = time.monotonic() - mark
+    samples = [sample for sample, _verdict in answered]
+    verdicts = {index: verdict for index, (_sample, verdict) in enumerate(answered) if verdict is not None}
     kept, rejected = hub_sdg.split_samples(samples, verdicts, args.filter)
     rejected = dedup_rejected + rejected
     write_jsonl(os.path.join(args.out, "samples.jsonl"), samples)
@@ -207,6 +254,7 @@ def run(args) -> dict:
     summary = dict(hub_sdg.summary_counts(kept, rejected), leaves=usable, skipped_leaves=skipped,
                    seed_examples=len(skill_seeds), knowledge_chunks=len(chunks), teacher_calls=teacher.calls,
                    seconds={k: round(v, 1) for k, v in timings.items()},
+                   teacher_seconds={k: round(v, 1) for k, v in sorted(teacher.seconds.items())},
                    peak_rss_mb=round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0, 1))
     with open(os.path.join(args.out, "summary.json"), "w", encoding="utf-8") as handle:
         json.dump(summary, handle, indent=1, sort_keys=True)

@@ -9,6 +9,7 @@ import shutil
 import socket
 import subprocess
 import sys
+import threading
 from pathlib import Path
 
 import pytest
@@ -112,32 +113,70 @@ def test_http_chat_errors_name_the_problem(tmp_path: Path) -> None:
     assert not (tmp_path / "t.json").exists()
 
 
-class RecordingTeacher:
-    """Answers each prompt from a list in order and keeps every prompt it was asked."""
-
-    def __init__(self, replies: list) -> None:
-        self.replies, self.prompts, self.stops = list(replies), [], []
-
-    def ask(self, prompts: list, max_tokens: int = 0, stop: list = None) -> list:
-        self.prompts.extend(prompts)
-        self.stops.append(stop)
-        return [self.replies.pop(0) for _prompt in prompts]
-
-
-def test_a_repeated_skills_question_is_set_aside_before_it_is_answered(tools: Path) -> None:
+def test_first_round_replies_become_samples_and_repeats_or_close_copies_are_set_aside_unanswered(tools: Path) -> None:
     generate = load_generate(tools)
     seeds = [{"question": "Seed %d?" % n, "answer": "Answer %d." % n, "context": ""} for n in range(4)]
-    teacher = RecordingTeacher(["Why is strndup missing?", "Question: why is STRNDUP missing\nAnswer: link zoslib",
-                                "What does EDC5129I mean?", "Q: \nA: nothing", "Answer one.", "Answer two."])
-    samples, rejected = generate.skills_samples(teacher, seeds)
-    assert [(s["question"], s["answer"]) for s in samples] == [
-        ("Why is strndup missing?", "Answer one."), ("What does EDC5129I mean?", "Answer two.")]
-    assert [(r["question"], r["stage"], r["reason"], r["seed"]) for r in rejected] == [
-        ("why is STRNDUP missing", "dedup", "the same question as an earlier skills sample", "Seed 1?"),
-        ("", "rules", "empty turn: no question", "Seed 3?")]
-    # Four questions asked (stopped where the teacher starts answering), two answers.
-    assert teacher.stops[0] == generate.hub_sdg.QUESTION_STOP and teacher.stops[1] is None
-    assert len(teacher.prompts) == 6 and not any("STRNDUP" in p for p in teacher.prompts[4:])
+    chunks = [{"leaf": "knowledge/a/qna.yaml", "document": "a.md", "passage": "EBCDIC files carry a tag."}]
+    requests = generate.question_requests(seeds, chunks, "Give {count}:\n{examples}\n", 2)
+    assert [request.step for request in requests] == ["question"] * 5 + ["self-instruct"]
+    # Questions stop where the teacher starts answering them; the self-instruct list does not.
+    assert all(r.stop == tuple(generate.hub_sdg.QUESTION_STOP) and r.max_tokens == generate.QUESTION_TOKENS for r in requests[:5])
+    assert requests[5].stop == () and "1. Seed 0?" in requests[5].prompt
+    replies = ["Why is strndup missing?", "Question: why is STRNDUP missing\nAnswer: link zoslib", "What does EDC5129I mean?",
+               "Q: \nA: nothing", "What is a file tag?", "1. Seed 0 again?\n2. How is iconv used on z/OS?"]
+    pending, rejected = generate.samples_to_answer(seeds, chunks, replies, 2, 0.7)
+    assert [(sample["flow"], sample["question"]) for sample, _prompt in pending] == [
+        ("skills", "Why is strndup missing?"), ("skills", "What does EDC5129I mean?"),
+        ("self_instruct", "How is iconv used on z/OS?"), ("knowledge", "What is a file tag?")]
+    assert "EBCDIC files carry a tag." in pending[3][1] and pending[3][0]["document"] == "a.md"
+    assert [(r["question"], r["stage"], r["reason"]) for r in rejected] == [
+        ("why is STRNDUP missing", "dedup", "the same question as an earlier skills sample"), ("", "rules", "empty turn: no question"),
+        ("Seed 0 again?", "dedup", "ROUGE-L 0.80 >= 0.70 against a seed instruction")]
+    assert rejected[0]["seed"] == "Seed 1?" and rejected[1]["seed"] == "Seed 3?"
+
+
+def test_a_sample_is_judged_on_the_same_server_only_when_it_passes_the_rules(tools: Path) -> None:
+    generate = load_generate(tools)
+    asked = []
+
+    def ask(request):
+        asked.append(request)
+        return {"answer": "Include it:\n```c\n#include <strings.h>\n```", "judge": "YES, it is right."}[request.step]
+
+    sample, verdict = generate.answer_and_judge({"kind": "skills", "question": "Q?"}, "answer Q?", True, "code")(ask)
+    assert sample["answer"].startswith("Include it") and verdict == (True, "judge: YES, it is right.")
+    assert [r.step for r in asked] == ["answer", "judge"] and asked[1].max_tokens == generate.VERDICT_TOKENS
+    asked.clear()
+    sample, verdict = generate.answer_and_judge({"kind": "skills", "question": "Q?"}, "p", True, "code")(lambda r: asked.append(r) or "prose")
+    assert verdict is None and [r.step for r in asked] == ["answer"]
+    _sample, verdict = generate.answer_and_judge({"kind": "skills", "question": "Q?"}, "p", False, "code")(ask)
+    assert verdict is None
+
+
+def test_a_free_teacher_server_takes_the_next_request_while_the_other_is_busy(tools: Path) -> None:
+    generate = load_generate(tools)
+    others_done = threading.Event()
+    answered_by: dict = {}
+
+    def slow(request):
+        # Holds its first request until the other server has answered everything else: a share
+        # dealt in advance would give this server half of the requests and never set the event.
+        answered_by[request.prompt] = "slow"
+        others_done.wait(timeout=10)
+        return "slow:" + request.prompt
+
+    def fast(request):
+        answered_by[request.prompt] = "fast"
+        if len([name for name in answered_by.values() if name == "fast"]) == 5:
+            others_done.set()
+        return "fast:" + request.prompt
+
+    teacher = generate.Teacher([slow, fast])
+    replies = teacher.ask([generate.Ask(str(n), "answer") for n in range(6)])
+    assert others_done.is_set() and sorted(answered_by.values()) == ["fast"] * 5 + ["slow"]
+    assert [reply.split(":")[1] for reply in replies] == [str(n) for n in range(6)]
+    assert teacher.calls == 6 and set(teacher.seconds) == {"answer"}
+    assert generate.Teacher([fast]).ask([]) == []
 
 
 def load_lora(tmp_path: Path):
@@ -180,8 +219,3 @@ def test_a_cpu_runs_each_batch_one_example_a_pass_and_accumulates_the_rest(tmp_p
         hub_lora.micro_batches(4, 3, "cuda")
 
 
-def test_prompts_are_dealt_round_robin_among_the_teacher_servers(tools: Path) -> None:
-    generate = load_generate(tools)
-    assert generate.spread(["a", "b", "c", "d", "e"], 2) == [[(0, "a"), (2, "c"), (4, "e")], [(1, "b"), (3, "d")]]
-    assert generate.spread(["a"], 3) == [[(0, "a")]]
-    assert generate.spread([], 2) == []

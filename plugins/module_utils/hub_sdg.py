@@ -55,9 +55,11 @@ KNOWLEDGE_QUESTION_PROMPT = (
 KNOWLEDGE_ANSWER_PROMPT = (
     "Answer the question using only the passage.\nPassage:\n{passage}\nQuestion: {question}"
 )
-JUDGE_PROMPT = (
-    "You check training data. Is the answer correct, relevant to the question and complete? "
-    "Reply YES or NO, then one sentence why.\nQuestion: {question}\nAnswer: {answer}"
+# The judge's turn follows the answer in the same conversation, so it sees what the answer
+# was asked with (the passage, for knowledge) and the server reuses the prompt it has just read.
+JUDGE_FOLLOW_UP = (
+    "Now check that answer as a reviewer of training data: is it correct, relevant to the question "
+    "and complete? Reply YES or NO, then one sentence why."
 )
 
 _WORD = re.compile(r"[A-Za-z0-9_]+")
@@ -81,6 +83,19 @@ def leaf_kind(relpath: str) -> str:
     if top in ("compositional_skills", "foundational_skills"):
         return "skills"
     return ""
+
+
+def answer_prose(answer: str) -> str:
+    """A seed answer without its code: the text before the first code fence, less a last line
+    that only introduces the code ("Corrected code:"); the whole answer when it starts with code.
+    A new question in the same error category needs the failure explained, not the fix's code,
+    and the code is most of a seed's tokens that the teacher would otherwise read."""
+    prose = (answer or "").split("```", 1)[0].rstrip()
+    lines = prose.splitlines()
+    if lines and lines[-1].rstrip().endswith(":"):
+        lines = lines[:-1]
+    prose = "\n".join(lines).strip()
+    return prose or (answer or "").strip()
 
 
 def skill_seeds(leaf: dict) -> list[dict]:

@@ -81,12 +81,14 @@ def knowledge_chunks(leaf_path: str, leaf: dict, workdir: str, max_words: int) -
 
 class Ask(NamedTuple):
     """One request to the teacher: the prompt, a cap on the reply's tokens (0: the server's
-    default) and strings the server stops at; step names it in the summary's timings."""
+    default), strings the server stops at and the conversation before the prompt (user and
+    assistant turns); step names it in the summary's timings."""
 
     prompt: str
     step: str
     max_tokens: int = 0
     stop: tuple = ()
+    before: tuple = ()
 
 
 def reply_text(value: Any) -> str:
@@ -113,7 +115,8 @@ def sdg_asker(url: str, model: str, max_tokens: int, temperature: float, seed: i
         extra: dict = {"max_tokens": request.max_tokens} if request.max_tokens else {}
         if request.stop:
             extra["stop"] = list(request.stop)
-        frame = pd.DataFrame({"messages": [[{"role": "user", "content": request.prompt}]]})
+        messages = [{"role": role, "content": content} for role, content in request.before]
+        frame = pd.DataFrame({"messages": [messages + [{"role": "user", "content": request.prompt}]]})
         return reply_text(block.generate(frame, **extra)["response"].tolist()[0])
     return ask
 
@@ -167,8 +170,8 @@ class Teacher:
 def question_requests(seeds: list, chunks: list, template: str, count: int) -> list:
     """The first round: a new question per skills seed, a question per knowledge passage, and
     (count > 0) one self-instruct list; the questions stop where the teacher starts answering."""
-    requests = [Ask(hub_sdg.SKILL_QUESTION_PROMPT.format(**seed), "question", QUESTION_TOKENS, tuple(hub_sdg.QUESTION_STOP))
-                for seed in seeds]
+    requests = [Ask(hub_sdg.SKILL_QUESTION_PROMPT.format(question=seed["question"], answer=hub_sdg.answer_prose(seed["answer"])),
+                    "question", QUESTION_TOKENS, tuple(hub_sdg.QUESTION_STOP)) for seed in seeds]
     requests += [Ask(hub_sdg.KNOWLEDGE_QUESTION_PROMPT.format(passage=chunk["passage"]), "question", QUESTION_TOKENS,
                      tuple(hub_sdg.QUESTION_STOP)) for chunk in chunks]
     if count > 0:
@@ -201,12 +204,13 @@ def samples_to_answer(seeds: list, chunks: list, replies: list, count: int, thre
 
 
 def answer_and_judge(sample: dict, prompt: str, judge: bool, mode: str) -> Callable[[Callable[[Ask], str]], tuple]:
-    """A job: answer the sample, then (judge on, rule filters passed) ask for the verdict on the same server."""
+    """A job: answer the sample, then (judge on, rule filters passed) ask for the verdict as the
+    next turn of the same conversation on the same server, which has just read all but that turn."""
     def job(ask: Callable[[Ask], str]) -> tuple:
         answered = dict(sample, answer=ask(Ask(prompt, "answer")))
         if not judge or hub_sdg.rule_reject(answered, mode):
             return answered, None
-        verdict = ask(Ask(hub_sdg.JUDGE_PROMPT.format(question=answered["question"], answer=answered["answer"]), "judge", VERDICT_TOKENS))
+        verdict = ask(Ask(hub_sdg.JUDGE_FOLLOW_UP, "judge", VERDICT_TOKENS, before=(("user", prompt), ("assistant", answered["answer"]))))
         return answered, hub_sdg.judge_verdict(verdict)
     return job
 

@@ -122,6 +122,7 @@ def test_first_round_replies_become_samples_and_repeats_or_close_copies_are_set_
     # Questions stop where the teacher starts answering them; the self-instruct list does not.
     assert all(r.stop == tuple(generate.hub_sdg.QUESTION_STOP) and r.max_tokens == generate.QUESTION_TOKENS for r in requests[:5])
     assert requests[5].stop == () and "1. Seed 0?" in requests[5].prompt
+    assert "Question: Seed 0?\nAnswer: Answer 0.\n" in requests[0].prompt
     replies = ["Why is strndup missing?", "Question: why is STRNDUP missing\nAnswer: link zoslib", "What does EDC5129I mean?",
                "Q: \nA: nothing", "What is a file tag?", "1. Seed 0 again?\n2. How is iconv used on z/OS?"]
     pending, rejected = generate.samples_to_answer(seeds, chunks, replies, 2, 0.7)
@@ -146,6 +147,9 @@ def test_a_sample_is_judged_on_the_same_server_only_when_it_passes_the_rules(too
     sample, verdict = generate.answer_and_judge({"kind": "skills", "question": "Q?"}, "answer Q?", True, "code")(ask)
     assert sample["answer"].startswith("Include it") and verdict == (True, "judge: YES, it is right.")
     assert [r.step for r in asked] == ["answer", "judge"] and asked[1].max_tokens == generate.VERDICT_TOKENS
+    # The verdict is the next turn of the answer's conversation (the server has just read the rest).
+    assert asked[1].before == (("user", "answer Q?"), ("assistant", sample["answer"]))
+    assert asked[1].prompt == generate.hub_sdg.JUDGE_FOLLOW_UP and asked[0].before == ()
     asked.clear()
     sample, verdict = generate.answer_and_judge({"kind": "skills", "question": "Q?"}, "p", True, "code")(lambda r: asked.append(r) or "prose")
     assert verdict is None and [r.step for r in asked] == ["answer"]

@@ -90,6 +90,16 @@ def test_dedup_drops_near_copies_of_seeds_and_of_each_other_with_reason() -> Non
         hub_sdg.dedup_instructions(candidates, seeds, threshold=0.0)
 
 
+def test_a_seed_answer_reaches_the_question_prompt_without_its_code() -> None:
+    answer = ("A function is called without a prototype in scope.\n\nIn the lnfind port the patch adds 1 line.\n\n"
+              "Corrected code:\n```c\nint f(void);\n```\nMore after the code.")
+    assert hub_sdg.answer_prose(answer) == "A function is called without a prototype in scope.\n\nIn the lnfind port the patch adds 1 line."
+    assert hub_sdg.answer_prose("Include the header.") == "Include the header."
+    # An answer that is only code stays whole: the question still needs something to go on.
+    assert hub_sdg.answer_prose("```c\n#include <strings.h>\n```") == "```c\n#include <strings.h>\n```"
+    assert hub_sdg.answer_prose("") == ""
+
+
 def test_distinct_questions_sets_aside_empty_questions_and_repeats_in_other_case_or_spacing() -> None:
     questions = ["Why is strndup missing?", "  ", "why is  STRNDUP missing", "What does EDC5129I mean?", ""]
     fresh, set_aside = hub_sdg.distinct_questions(questions)

@@ -57,9 +57,11 @@ KNOWLEDGE_ANSWER_PROMPT = (
 )
 # The judge's turn follows the answer in the same conversation, so it sees what the answer
 # was asked with (the passage, for knowledge) and the server reuses the prompt it has just read.
+# Asked to start with YES or NO, the 135M teacher gives a verdict as often as it did to a
+# separate judge prompt (8 of 18 demo samples accepted either way; 5 with "Reply YES or NO").
 JUDGE_FOLLOW_UP = (
-    "Now check that answer as a reviewer of training data: is it correct, relevant to the question "
-    "and complete? Reply YES or NO, then one sentence why."
+    "You are now a reviewer of training data. Is that answer correct, relevant to the question "
+    "and complete? Start your reply with YES or NO, then give one sentence why."
 )
 
 _WORD = re.compile(r"[A-Za-z0-9_]+")

@@ -221,5 +221,3 @@ def test_a_cpu_runs_each_batch_one_example_a_pass_and_accumulates_the_rest(tmp_p
     assert hub_lora.micro_batches(4, 2, "cpu") == (2, 2) and hub_lora.micro_batches(1, 0, "cpu") == (1, 1)
     with pytest.raises(hub_lora.hub_sdg.HubDataError, match="multiple of the micro-batch size"):
         hub_lora.micro_batches(4, 3, "cuda")
-
-
